@@ -1,0 +1,45 @@
+# Thin wrapper over CMake. `make` builds everything into build/.
+#   make run    build and start the chat demo on http://localhost:7145
+#   make test   every test: unit (ctest), integration, conformance, under ASan+UBSan
+#   make bench  the benchmarks of docs/BENCHMARKS.md
+JOBS ?= $(shell nproc)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all setup asan run test test-unit test-integration test-conformance bench format format-check clean install
+
+all:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+asan:
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DT4_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup all
+	@bash scripts/run-demo.sh $(BUILD)
+
+# Every test runs against the sanitizer build; ASan aborts on the first error.
+test: setup asan
+	@bash scripts/test.sh $(ASAN_BUILD)
+
+test-unit: asan
+	@cd $(ASAN_BUILD) && ctest --output-on-failure
+
+bench: setup all
+	@bash bench/run.sh $(BUILD)
+
+install: all
+	@cmake --install $(BUILD)
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

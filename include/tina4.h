@@ -1,0 +1,281 @@
+/*
+ * tina4.h -- the one public header of libtina4.
+ *
+ * HTTP routes and WebSocket routes on one port, with the WebSocket API of the
+ * Tina4 chapter: open / message / close events, send, send_json, broadcast
+ * (optionally excluding the sender), close, id, params, connection_count,
+ * per-connection user data, and push to a path from anywhere.
+ *
+ * ERROR CONVENTION (every call in this header):
+ *   A function returning int returns 0 (or a count >= 0) on success and a
+ *   negative T4_E* code on failure; t4_strerror() names it. A call that fails
+ *   has no effect, logs one line, and never aborts a running server.
+ *   Functions returning pointers return NULL when there is nothing to return.
+ *
+ * THREADS:
+ *   One event-loop thread owns every connection and runs every handler.
+ *   Only t4_push*() and t4_stop() may be called from other threads.
+ *
+ * OWNERSHIP:
+ *   Strings returned by t4_req_* and t4_ws_* are owned by the request or the
+ *   connection and stay valid until the handler returns (t4_req_*) or until
+ *   the connection's CLOSE event returns (t4_ws_*).
+ *   Functions taking a json_t * STEAL the reference (jansson's "_new"
+ *   convention), so `t4_res_json(res, 200, json_pack(...))` does not leak.
+ *   A t4_ws * is valid from its OPEN event until its CLOSE event returns.
+ *   To reach a connection later (timers, other events) keep its handle
+ *   (t4_ws_handle) and look it up with t4_ws_lookup(): a connection that has
+ *   gone yields NULL instead of a stranger that reused the memory.
+ *
+ * Names: t4_ public, t4__ internal, T4_ macros.
+ */
+#ifndef TINA4_H
+#define TINA4_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define T4_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define T4_API __attribute__((visibility("default")))
+#define T4__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define T4_API
+#define T4__PRINTF(f, a)
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                               */
+/* ------------------------------------------------------------------ */
+
+enum {
+    T4_OK = 0,
+    T4_EINVAL = -1,        /* bad argument (NULL, bad pattern, bad code)      */
+    T4_ENOMEM = -2,        /* out of memory                                   */
+    T4_ECLOSED = -3,       /* the connection is closing or closed             */
+    T4_ETOOBIG = -4,       /* message larger than TINA4_WS_MAX_MESSAGE        */
+    T4_EBACKPRESSURE = -5, /* outbound buffer full: peer closed with 1013     */
+    T4_ESTATE = -6,        /* call not allowed now (e.g. response already sent) */
+    T4_EEXIST = -7,        /* a route with this method and pattern exists     */
+    T4_EIO = -8,           /* socket or system error                          */
+    T4_ENOTFOUND = -9,     /* no such thing (template, file, handle)          */
+    T4_ETHREAD = -10,      /* called from a thread that must not call it      */
+};
+
+/* The name of an error code ("T4_ECLOSED: connection closed"). */
+T4_API const char *t4_strerror(int err);
+
+/* ------------------------------------------------------------------ */
+/* Types                                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct t4_req t4_req; /* an HTTP request (read-only)          */
+typedef struct t4_res t4_res; /* the response being built for it      */
+typedef struct t4_ws t4_ws;   /* a WebSocket connection               */
+
+typedef enum {
+    T4_WS_OPEN = 1, /* joined its path's group; sends are possible    */
+    T4_WS_MESSAGE,  /* a whole message arrived (msg is filled)        */
+    T4_WS_CLOSE,    /* left its group; sends return T4_ECLOSED        */
+} t4_ws_event;
+
+/* The payload of an event. For MESSAGE, data is NUL-terminated (the NUL is
+ * not counted in len) and valid until the handler returns; text messages are
+ * valid UTF-8. For CLOSE, code/reason are the peer's close code and reason
+ * (1006 / "" when the connection dropped without a close frame). */
+typedef struct {
+    const char *data;
+    size_t len;
+    bool binary;
+    int code;
+    const char *reason;
+} t4_msg;
+
+typedef void (*t4_ws_handler)(t4_ws *ws, t4_ws_event ev, t4_msg msg);
+typedef void (*t4_http_handler)(t4_req *req, t4_res *res);
+
+/* ------------------------------------------------------------------ */
+/* Routes                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Patterns: literal segments, `{name}` (one segment), `{id:int}` (an
+ * optionally signed decimal), and a final `{rest:path}` (the rest of the
+ * path, slashes included). First registered match wins; one trailing slash
+ * in the request is tolerated. Returns 0, T4_EINVAL for a bad pattern or
+ * method, T4_EEXIST for a duplicate. */
+T4_API int t4_route(const char *method, const char *pattern, t4_http_handler fn);
+T4_API int t4_websocket(const char *pattern, t4_ws_handler fn);
+
+/* Declarative registration, like Tina4's decorators: the route exists as
+ * soon as the file is linked or loaded (a static constructor). */
+#define T4__CAT2(a, b) a##b
+#define T4__CAT(a, b) T4__CAT2(a, b)
+#define T4__REGISTER(call)                                                            \
+    __attribute__((constructor)) static void T4__CAT(t4__register_, __LINE__)(void) \
+    {                                                                                 \
+        (void)(call);                                                                 \
+    }
+#define T4_WEBSOCKET(pattern, fn) T4__REGISTER(t4_websocket((pattern), (fn)))
+#define T4_GET(pattern, fn) T4__REGISTER(t4_route("GET", (pattern), (fn)))
+#define T4_POST(pattern, fn) T4__REGISTER(t4_route("POST", (pattern), (fn)))
+#define T4_PUT(pattern, fn) T4__REGISTER(t4_route("PUT", (pattern), (fn)))
+#define T4_PATCH(pattern, fn) T4__REGISTER(t4_route("PATCH", (pattern), (fn)))
+#define T4_DELETE(pattern, fn) T4__REGISTER(t4_route("DELETE", (pattern), (fn)))
+
+/* ------------------------------------------------------------------ */
+/* Running                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Settings. Zero means "the default" (or the TINA4_* environment variable
+ * when t4_config_from_env filled it). Sizes in bytes, times in ms. */
+typedef struct t4_config {
+    const char *host;              /* TINA4_HOST, "0.0.0.0"                  */
+    int port;                      /* TINA4_PORT, 7145                       */
+    size_t http_max_header;        /* TINA4_HTTP_MAX_HEADER, 16 KiB -> 431   */
+    size_t http_max_body;          /* TINA4_HTTP_MAX_BODY, 8 MiB -> 413      */
+    unsigned http_header_timeout;  /* TINA4_HTTP_HEADER_TIMEOUT, 10 s -> 408 */
+    unsigned http_keepalive;       /* TINA4_HTTP_KEEPALIVE_TIMEOUT, 5 s      */
+    size_t ws_max_message;         /* TINA4_WS_MAX_MESSAGE, 1 MiB -> 1009    */
+    unsigned ws_ping_interval;     /* TINA4_WS_PING_INTERVAL, 30 s           */
+    unsigned ws_idle_timeout;      /* TINA4_WS_IDLE_TIMEOUT, 60 s            */
+    size_t ws_max_backpressure;    /* TINA4_WS_MAX_BACKPRESSURE, 4 MiB       */
+    unsigned ws_close_timeout;     /* TINA4_WS_CLOSE_TIMEOUT, 5 s            */
+    unsigned shutdown_timeout;     /* TINA4_SHUTDOWN_TIMEOUT, 10 s           */
+    size_t max_connections;        /* TINA4_MAX_CONNECTIONS, 100000          */
+    const char *ws_allowed_origins; /* TINA4_WS_ALLOWED_ORIGINS, "" = any    */
+    int log_level;                 /* TINA4_LOG_LEVEL: 0 error..3 debug, 2   */
+    bool quiet_banner;             /* do not print the start-up banner       */
+} t4_config;
+
+/* Loads `.env` from the working directory (the real environment wins) and
+ * fills cfg from TINA4_* variables; unset fields keep their defaults.
+ * Returns 0 or T4_EINVAL (one line logged per bad value). */
+T4_API int t4_config_from_env(t4_config *cfg);
+
+/* Serves until t4_stop() or SIGINT/SIGTERM. cfg NULL means
+ * t4_config_from_env(). Returns 0 after a clean shutdown, or a negative code
+ * if the server could not start (port in use, bad setting). */
+T4_API int t4_run(const t4_config *cfg);
+
+/* Asks the running server to shut down (any thread, signal-safe): stop
+ * accepting, close WebSockets with 1001, finish in-flight responses. */
+T4_API void t4_stop(void);
+
+/* The port actually bound (useful with port 0), or 0 before start. */
+T4_API int t4_bound_port(void);
+
+/* ------------------------------------------------------------------ */
+/* HTTP requests                                                        */
+/* ------------------------------------------------------------------ */
+
+T4_API const char *t4_req_method(const t4_req *req);
+T4_API const char *t4_req_path(const t4_req *req);  /* decoded, no query */
+T4_API const char *t4_req_query_string(const t4_req *req); /* raw, "" if none */
+/* A path parameter, else a query parameter (decoded); NULL if neither. */
+T4_API const char *t4_req_param(const t4_req *req, const char *name);
+T4_API const char *t4_req_query(const t4_req *req, const char *name);
+T4_API const char *t4_req_header(const t4_req *req, const char *name); /* case-insensitive */
+T4_API const char *t4_req_cookie(const t4_req *req, const char *name);
+/* The body (NUL-terminated; *len gets its length if len is non-NULL). */
+T4_API const char *t4_req_body(const t4_req *req, size_t *len);
+/* The body parsed as JSON (borrowed; NULL when it is not valid JSON). */
+T4_API json_t *t4_req_json(t4_req *req);
+/* A field of an application/x-www-form-urlencoded body. */
+T4_API const char *t4_req_form(t4_req *req, const char *name);
+
+/* ------------------------------------------------------------------ */
+/* HTTP responses                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Adds a header (before the body is sent). */
+T4_API int t4_res_header(t4_res *res, const char *name, const char *value);
+/* Sends a whole response. Exactly one of these per request; a second
+ * returns T4_ESTATE. A handler that sends nothing yields 500. */
+T4_API int t4_res_send(t4_res *res, int status, const char *content_type, const void *body, size_t len);
+T4_API int t4_res_text(t4_res *res, int status, const char *text);
+T4_API int t4_res_html(t4_res *res, int status, const char *html);
+T4_API int t4_res_json(t4_res *res, int status, json_t *value); /* steals value */
+T4_API int t4_res_printf(t4_res *res, int status, const char *content_type, const char *fmt, ...)
+    T4__PRINTF(4, 5);
+
+/* ------------------------------------------------------------------ */
+/* WebSocket connections                                                */
+/* ------------------------------------------------------------------ */
+
+/* To this connection only. Returns 0, T4_ECLOSED (harmless no-op on a
+ * closed connection), T4_ETOOBIG, or T4_EBACKPRESSURE. */
+T4_API int t4_ws_send(t4_ws *ws, const char *text); /* NUL-terminated text */
+T4_API int t4_ws_send_text(t4_ws *ws, const char *text, size_t len);
+T4_API int t4_ws_send_binary(t4_ws *ws, const void *data, size_t len);
+T4_API int t4_ws_sendf(t4_ws *ws, const char *fmt, ...) T4__PRINTF(2, 3);
+T4_API int t4_ws_send_json(t4_ws *ws, json_t *value); /* steals value */
+
+/* To every open connection on the same concrete path (the sender included
+ * unless exclude_self). The frame is encoded once and shared. Returns the
+ * number of connections it was queued for, or a negative code. */
+T4_API int t4_ws_broadcast(t4_ws *ws, const char *text, bool exclude_self);
+T4_API int t4_ws_broadcast_text(t4_ws *ws, const char *text, size_t len, bool exclude_self);
+T4_API int t4_ws_broadcast_binary(t4_ws *ws, const void *data, size_t len, bool exclude_self);
+T4_API int t4_ws_broadcast_json(t4_ws *ws, json_t *value, bool exclude_self); /* steals */
+T4_API int t4_ws_broadcastf(t4_ws *ws, bool exclude_self, const char *fmt, ...) T4__PRINTF(3, 4);
+
+/* Starts the close handshake (code 1000 if 0; reason may be NULL, at most
+ * 123 bytes). The CLOSE event follows once. */
+T4_API int t4_ws_close(t4_ws *ws, int code, const char *reason);
+
+T4_API const char *t4_ws_id(const t4_ws *ws);   /* 32 hex chars, CSPRNG */
+T4_API const char *t4_ws_path(const t4_ws *ws); /* the concrete path (group) */
+/* Path parameter, else decoded query parameter (path wins a clash). */
+T4_API const char *t4_ws_param(const t4_ws *ws, const char *name);
+/* All params as a JSON object (borrowed, owned by the connection). */
+T4_API json_t *t4_ws_params(const t4_ws *ws);
+T4_API const char *t4_ws_header(const t4_ws *ws, const char *name);
+T4_API const char *t4_ws_cookie(const t4_ws *ws, const char *name);
+/* Open connections on this connection's concrete path. */
+T4_API size_t t4_ws_connection_count(const t4_ws *ws);
+/* Open connections on any concrete path on this instance. */
+T4_API size_t t4_path_connection_count(const char *path);
+
+/* Per-connection user data; free_fn (may be NULL) runs once after the CLOSE
+ * event, so nothing tracked per user can leak. */
+T4_API void t4_ws_set_data(t4_ws *ws, void *data, void (*free_fn)(void *));
+T4_API void *t4_ws_data(const t4_ws *ws);
+
+/* Handles for keeping a connection beyond one event (loop thread only). */
+T4_API uint64_t t4_ws_handle(const t4_ws *ws);
+T4_API t4_ws *t4_ws_lookup(uint64_t handle); /* NULL once it has gone */
+
+/* ------------------------------------------------------------------ */
+/* Push to a path (any thread)                                          */
+/* ------------------------------------------------------------------ */
+
+/* Delivers to every open connection on exactly this concrete path (query
+ * string ignored, one trailing slash tolerated). On the loop thread it is
+ * delivered at once and returns the number of recipients; from another
+ * thread it is queued (returns 0) and delivered on the next loop turn, in
+ * call order. Nobody listening is not an error (returns 0). */
+T4_API int t4_push(const char *path, const char *text);
+T4_API int t4_push_text(const char *path, const char *text, size_t len);
+T4_API int t4_push_binary(const char *path, const void *data, size_t len);
+T4_API int t4_push_json(const char *path, json_t *value); /* steals */
+T4_API int t4_pushf(const char *path, const char *fmt, ...) T4__PRINTF(2, 3);
+
+/* ------------------------------------------------------------------ */
+/* Logging                                                              */
+/* ------------------------------------------------------------------ */
+
+enum { T4_LOG_ERROR = 0, T4_LOG_WARN = 1, T4_LOG_INFO = 2, T4_LOG_DEBUG = 3 };
+T4_API void t4_log(int level, const char *fmt, ...) T4__PRINTF(2, 3);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TINA4_H */

@@ -1,0 +1,1 @@
+/* frond.js: placeholder until the browser client lands (issue 3). */
