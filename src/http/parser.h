@@ -68,12 +68,18 @@ const t4__http_header *t4__http_find_header(const t4__http_head *h, const char *
  *         is the count of input bytes after the body's end (the next
  *         pipelined request), moved to buf[*len .. *len + ret);
  *   T4__HTTP_INCOMPLETE  all input consumed, more needed;
- *   T4__HTTP_ERROR       malformed (bad hex, size overflow, missing CRLF).
+ *   T4__HTTP_ERROR       malformed (bad hex, size overflow, missing CRLF,
+ *                        more than T4__CHUNKED_MAX_META bytes of extensions
+ *                        and trailers); sticky: later calls fail too.
+ * A bare LF is accepted wherever CRLF is expected (as in the head). Called
+ * again after completion, it treats all input as following the body.
  */
+#define T4__CHUNKED_MAX_META 16384 /* chunk-extension + trailer bytes skipped, per body */
 typedef struct {
     int state;
     uint64_t remaining; /* bytes left in the current chunk */
     unsigned hex_digits;
+    size_t meta_bytes; /* extension and trailer bytes skipped so far (capped) */
 } t4__chunked;
 ssize_t t4__chunked_decode(t4__chunked *d, char *buf, size_t *len);
 

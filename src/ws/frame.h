@@ -33,15 +33,21 @@ typedef struct {
 typedef enum {
     T4__WS_FRAME_OK = 0,
     T4__WS_FRAME_NEED_MORE = 1,
-    T4__WS_FRAME_ERR_RSV = -1,         /* RSV bit set without an extension */
-    T4__WS_FRAME_ERR_OPCODE = -2,      /* reserved opcode 3-7, B-F */
-    T4__WS_FRAME_ERR_CONTROL = -3,     /* control frame fragmented or > 125 bytes */
-    T4__WS_FRAME_ERR_UNMASKED = -4,    /* client frame without mask (when required) */
-    T4__WS_FRAME_ERR_LENGTH = -5,      /* 64-bit length with the top bit set */
+    T4__WS_FRAME_ERR_RSV = -1,      /* RSV bit set without an extension */
+    T4__WS_FRAME_ERR_OPCODE = -2,   /* reserved opcode 3-7, B-F */
+    T4__WS_FRAME_ERR_CONTROL = -3,  /* control frame fragmented or > 125 bytes */
+    T4__WS_FRAME_ERR_UNMASKED = -4, /* client frame without mask (when required) */
+    T4__WS_FRAME_ERR_LENGTH = -5,   /* 64-bit length with the top bit set */
 } t4__ws_frame_status;
 
 /* Parses a frame header from buf[0..len). require_mask: true on the server.
- * allowed_rsv: the RSV bits an extension negotiated (0 without extensions). */
+ * allowed_rsv: the RSV bits an extension negotiated (0 without extensions),
+ * as in t4__ws_frame.rsv (RSV1 = 4, RSV2 = 2, RSV3 = 1).
+ * Fails fast: each error is reported as soon as the byte carrying it is in
+ * buf (RSV/opcode/fragmented control from byte 0, control length and
+ * missing mask from byte 1, the 64-bit length's top bit from byte 2), so
+ * NEED_MORE means "no error yet". *out is written only on OK. Non-minimal
+ * length encodings are accepted (the minimal form binds senders only). */
 t4__ws_frame_status t4__ws_parse_frame(const uint8_t *buf, size_t len, bool require_mask, uint8_t allowed_rsv,
                                        t4__ws_frame *out);
 
@@ -53,6 +59,8 @@ size_t t4__ws_write_header(uint8_t *out, bool fin, uint8_t opcode, uint64_t len,
  * `offset` (so a payload can be unmasked in pieces). Word-at-a-time. */
 void t4__ws_unmask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t offset);
 
-/* Close codes a peer may send (1000-1003, 1007-1011, 1012-1014, 3000-4999). */
+/* Close codes a peer may send (1000-1003, 1007-1011, 1012-1014, 3000-4999).
+ * 1012-1014 were registered with IANA after RFC 6455; accepted, as the
+ * Autobahn suite expects today. 1004-1006, 1015 and the rest: invalid. */
 bool t4__ws_close_code_valid(int code);
 #endif

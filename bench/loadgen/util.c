@@ -1,0 +1,165 @@
+/*
+ * util.c -- latency histogram, /proc readings and report output.
+ */
+#include "lg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* Buckets: values below 128 ns are exact; above, each power of two is split
+ * into 64 sub-buckets (7 significant bits), so a bucket is < 1.6% wide. */
+static unsigned hist_index(uint64_t v)
+{
+    if (v < 128)
+        return (unsigned)v;
+    unsigned msb = 63u - (unsigned)__builtin_clzll(v);
+    unsigned shift = msb - 6;
+    return 128 + (shift - 1) * 64 + (unsigned)((v >> shift) - 64);
+}
+
+static uint64_t hist_value(unsigned idx)
+{
+    if (idx < 128)
+        return idx;
+    unsigned shift = (idx - 128) / 64 + 1;
+    uint64_t sub = (idx - 128) % 64 + 64;
+    uint64_t lo = sub << shift;
+    return lo + ((1ull << shift) >> 1); /* the middle of the bucket */
+}
+
+void lg_hist_reset(lg_hist *h)
+{
+    memset(h, 0, sizeof *h);
+    h->min = UINT64_MAX;
+}
+
+void lg_hist_add(lg_hist *h, uint64_t ns)
+{
+    unsigned i = hist_index(ns);
+    if (i >= LG_HIST_BUCKETS)
+        i = LG_HIST_BUCKETS - 1;
+    h->counts[i]++;
+    h->n++;
+    h->sum += (long double)ns;
+    if (ns > h->max)
+        h->max = ns;
+    if (ns < h->min)
+        h->min = ns;
+}
+
+uint64_t lg_hist_quantile(const lg_hist *h, double q)
+{
+    if (h->n == 0)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)h->n);
+    if (rank >= h->n)
+        rank = h->n - 1;
+    uint64_t seen = 0;
+    for (unsigned i = 0; i < LG_HIST_BUCKETS; i++) {
+        seen += h->counts[i];
+        if (seen > rank) {
+            uint64_t v = hist_value(i);
+            if (v > h->max)
+                v = h->max;
+            if (v < h->min)
+                v = h->min;
+            return v;
+        }
+    }
+    return h->max;
+}
+
+long lg_proc_rss_kb(int pid)
+{
+    if (pid <= 0)
+        return -1;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = strtol(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kb;
+}
+
+double lg_proc_cpu_s(int pid)
+{
+    if (pid <= 0)
+        return -1;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* fields after the ")" of the command name: state is field 3,
+     * utime 14, stime 15 */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    p++;
+    unsigned long long ut = 0, st = 0;
+    int field = 2;
+    char *save = NULL;
+    for (char *tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        field++;
+        if (field == 14)
+            ut = strtoull(tok, NULL, 10);
+        if (field == 15) {
+            st = strtoull(tok, NULL, 10);
+            break;
+        }
+    }
+    long hz = sysconf(_SC_CLK_TCK);
+    return (double)(ut + st) / (double)(hz > 0 ? hz : 100);
+}
+
+double lg_self_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+void lg_print_result(const char *human, const char *json)
+{
+    printf("%s\n", human);
+    printf("RESULT %s\n", json);
+    fflush(stdout);
+}
+
+const char *lg_json_str(const char *s)
+{
+    static char buf[512];
+    size_t o = 0;
+    buf[o++] = '"';
+    for (; s && *s && o < sizeof buf - 8; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)ch;
+        } else if (ch < 0x20) {
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "\\u%04x", ch);
+        } else {
+            buf[o++] = (char)ch;
+        }
+    }
+    buf[o++] = '"';
+    buf[o] = 0;
+    return buf;
+}

@@ -1,0 +1,44 @@
+/*
+ * frond.h -- FROND, the Twig-compatible template engine of tina4-c.
+ *
+ * Templates are parsed once and cached in memory by name. With debug on, a
+ * template whose file changed (mtime) is re-read on its next use. Output is
+ * HTML-escaped by default. Errors name the template, line and column:
+ * "chat.html:12:5: unknown filter 'foo'".
+ *
+ * A t4__frond is not thread-safe: use one per thread (or lock around it).
+ */
+#ifndef T4_FROND_FROND_H
+#define T4_FROND_FROND_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+typedef struct t4__frond t4__frond;
+
+/* dir: the template directory; NULL means $TINA4_TEMPLATES, else
+ * "src/templates". debug: re-read templates whose file changed. */
+t4__frond *t4__frond_new(const char *dir, bool debug);
+void t4__frond_free(t4__frond *f);
+
+/* Render the template file `name` (relative to the directory) with the
+ * context object ctx (borrowed; NULL means {}). On success *out is a malloc'd
+ * NUL-terminated string and 0 is returned. On failure a negative T4_E* code
+ * is returned (T4_ENOTFOUND: no such template, T4_EINVAL: syntax or runtime
+ * error, T4_ENOMEM) and, when err is not NULL, *err is a malloc'd message
+ * "name:line:col: message". */
+int t4__frond_render(t4__frond *f, const char *name, json_t *ctx, char **out, char **err);
+
+/* The same for a template given as source text (named "string"); it may
+ * include or extend templates of the directory. Not cached. */
+int t4__frond_render_string(t4__frond *f, const char *source, json_t *ctx, char **out, char **err);
+
+/* Forget every cached template. */
+void t4__frond_clear(t4__frond *f);
+
+/* The command `tina4 render TEMPLATE [--data FILE.json] [--templates DIR]`:
+ * argv[0] is "render". Prints the output to stdout and returns 0, or prints
+ * the error to stderr and returns 1 (2 for a usage error). */
+int t4__frond_cli(int argc, char **argv);
+
+#endif

@@ -1,0 +1,28 @@
+/* Parser state shared by parser.c (tags) and expr.c (expressions). */
+#ifndef T4_FROND_PARSE_H
+#define T4_FROND_PARSE_H
+#include "frond/internal.h"
+
+typedef struct {
+    const char *name;
+    t4__ftoks *t;
+    size_t i;
+    char **err;
+    t4__ftpl *tpl;
+    t4__fesc esc;       /* current autoescape strategy */
+    char **from_names;  /* callables imported with {% from %} */
+    size_t nfrom;
+    int block_depth;
+} t4__fp;
+
+t4__ftok *t4__fp_tok(t4__fp *p);
+bool t4__fp_is(t4__fp *p, t4__ftok_type type, const char *s);
+bool t4__fp_accept(t4__fp *p, t4__ftok_type type, const char *s);
+int t4__fp_expect(t4__fp *p, t4__ftok_type type, const char *s);
+int t4__fp_fail(t4__fp *p, const t4__ftok *at, const char *fmt, ...) T4__PRINTF(3, 4);
+int t4__fp_unexpected(t4__fp *p);
+int t4__fp_expr(t4__fp *p, t4__fexpr **out);
+int t4__fp_filter_chain(t4__fp *p, t4__fexpr *base, t4__fexpr **out, bool leading_bar);
+t4__fexpr *t4__fexpr_new(t4__fexpr_kind kind, const t4__ftok *at);
+
+#endif

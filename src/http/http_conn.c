@@ -1,0 +1,286 @@
+/*
+ * HTTP/1.1 on a connection: request heads, bodies (Content-Length and
+ * chunked), limits, keep-alive and pipelining, dispatch to the router, and
+ * the hand-over to WebSocket on an Upgrade.
+ *
+ * The common request (head and body in one read) is handled with no copy and
+ * no allocation: slices point into the read buffer. Only a request split
+ * across reads keeps its head and body in the connection's http state.
+ */
+#include "http/request.h"
+#include "http/routes.h"
+#include "util/log.h"
+#include "ws/handshake.h"
+#include <stdlib.h>
+#include <string.h>
+
+extern const unsigned char t4__frond_js[];
+extern const size_t t4__frond_js_len;
+
+enum { PHASE_HEAD = 0, PHASE_BODY, PHASE_CHUNKED };
+
+struct t4__http_state {
+    uint8_t phase;
+    size_t last_len;  /* bytes already scanned for the end of the head */
+    uint64_t started; /* when the first byte of this request arrived */
+    t4__buf head;     /* copy of the head while the body streams in */
+    t4__buf body;
+    uint64_t remaining;
+    t4__chunked chunk;
+};
+
+#define PIPELINE_OUT_LIMIT (1024 * 1024) /* stop reading while this much output is queued */
+
+static t4__http_state *state(t4__conn *c)
+{
+    if (!c->http) {
+        c->http = calloc(1, sizeof *c->http);
+        if (c->http)
+            c->http->started = uv_now(&t4__srv->loop);
+    }
+    return c->http;
+}
+
+void t4__http_free(t4__conn *c)
+{
+    if (c->http) {
+        t4__buf_free(&c->http->head);
+        t4__buf_free(&c->http->body);
+        free(c->http);
+        c->http = NULL;
+    }
+}
+
+void t4__http_on_disconnect(t4__conn *c)
+{
+    (void)c; /* nothing to notify: HTTP handlers run synchronously */
+}
+
+void t4__http_tick(t4__conn *c, uint64_t now)
+{
+    const t4_config *cfg = &t4__srv->cfg;
+    if (c->http) {
+        /* Slowloris: the whole request must arrive within the header timeout
+         * of its first byte, and the body must keep flowing. */
+        uint64_t since = c->http->phase == PHASE_HEAD ? c->http->started : c->last_read;
+        if (now - since >= cfg->http_header_timeout) {
+            t4_log(T4_LOG_INFO, "request timeout: answering 408");
+            t4__http_free(c);
+            t4__http_fail(c, 408, NULL, NULL);
+        }
+    } else if (c->q_len == 0 && !c->writing && !c->close_after_flush && now - c->last_read >= cfg->http_keepalive) {
+        t4__conn_close_now(c); /* idle keep-alive connection */
+    }
+}
+
+static void serve_frond_js(t4_res *res)
+{
+    t4_res_header(res, "Cache-Control", "public, max-age=3600");
+    t4_res_send(res, 200, "text/javascript; charset=utf-8", t4__frond_js, t4__frond_js_len);
+}
+
+/* Runs the handler for one complete request. body may be NULL. */
+static void dispatch(t4__conn *c, const t4__http_head *h, char *body, size_t body_len)
+{
+    t4__server *s = t4__srv;
+    t4__arena *a = &s->arena;
+    bool keep_alive = h->keep_alive && !s->stopping;
+    bool head_only = t4__slice_eq(h->method, "HEAD");
+
+    char *path = t4__arena_alloc(a, h->path.n + 1);
+    ssize_t plen = path ? t4__url_decode(path, h->path.p, h->path.n, false) : -1;
+    if (plen < 0 || h->path.n == 0 || h->path.p[0] != '/') {
+        t4__arena_reset(a);
+        t4__http_fail(c, 400, NULL, NULL);
+        return;
+    }
+    t4_req req;
+    memset(&req, 0, sizeof req);
+    req.conn = c;
+    req.head = h;
+    req.arena = a;
+    req.method = t4__arena_strndup(a, h->method.p, h->method.n);
+    req.path = path;
+    req.query_string = t4__arena_strndup(a, h->query.p, h->query.n);
+    t4_res res;
+    memset(&res, 0, sizeof res);
+    res.conn = c;
+    res.arena = a;
+    res.keep_alive = keep_alive;
+    res.head_only = head_only;
+
+    /* NUL-terminate the body in place; the byte after it may be the next
+     * pipelined request, so it is restored afterwards. Both the loop buffer
+     * and t4__buf keep one spare byte past the data. */
+    char saved = 0;
+    if (body) {
+        saved = body[body_len];
+        body[body_len] = '\0';
+    }
+    req.body = body ? body : "";
+    req.body_len = body_len;
+
+    void *handler = NULL;
+    char allow[128];
+    t4__router *routes = t4__routes_http();
+    t4__match_result m = T4__MATCH_NONE;
+    if (routes)
+        m = t4__router_match(routes, req.method, path, (size_t)plen, &handler, req.params, &req.nparams, allow,
+                             sizeof allow);
+    if (m == T4__MATCH_FOUND) {
+        ((t4_http_handler)handler)(&req, &res);
+        if (!res.sent) {
+            t4_log(T4_LOG_ERROR, "%s %s: the handler sent no response; answering 500", req.method, path);
+            t4_res_text(&res, 500, "Internal Server Error\n");
+        }
+    } else if (m == T4__MATCH_NONE && (strcmp(path, "/js/frond.js") == 0) &&
+               (t4__slice_eq(h->method, "GET") || head_only)) {
+        serve_frond_js(&res);
+    } else if (m == T4__MATCH_METHOD) {
+        t4_res_header(&res, "Allow", allow);
+        t4_res_text(&res, 405, "405 Method Not Allowed\n");
+    } else {
+        void *ws_handler;
+        t4__param p[T4__MAX_PARAMS];
+        size_t np;
+        t4__router *ws = t4__routes_ws();
+        if (ws && t4__router_match(ws, NULL, path, (size_t)plen, &ws_handler, p, &np, NULL, 0) == T4__MATCH_FOUND) {
+            /* A WebSocket route reached without an Upgrade. */
+            t4_res_header(&res, "Upgrade", "websocket");
+            t4_res_header(&res, "Sec-WebSocket-Version", "13");
+            t4_res_text(&res, 426, "426 Upgrade Required: this path speaks WebSocket\n");
+        } else {
+            t4_res_text(&res, 404, "404 Not Found\n");
+        }
+    }
+    if (body)
+        body[body_len] = saved;
+    if (req.json)
+        json_decref(req.json);
+    t4__arena_reset(a);
+    if (!keep_alive)
+        t4__conn_close_graceful(c);
+    else if (c->out_bytes > PIPELINE_OUT_LIMIT)
+        t4__conn_read_stop(c); /* a client pipelining faster than it reads */
+}
+
+static size_t on_head(t4__conn *c, char *data, size_t len)
+{
+    const t4_config *cfg = &t4__srv->cfg;
+    t4__http_head h;
+    int status = 400;
+    size_t last = c->http ? c->http->last_len : 0;
+    int r = t4__http_parse_head(data, len, last, cfg->http_max_header, &h, &status);
+    if (r == T4__HTTP_INCOMPLETE) {
+        t4__http_state *st = state(c);
+        if (!st) {
+            t4__conn_close_now(c);
+            return len;
+        }
+        st->last_len = len;
+        return 0; /* keep the bytes; call again when more arrive */
+    }
+    if (r < 0) {
+        t4__http_free(c);
+        t4_log(T4_LOG_DEBUG, "bad request head: answering %d", status);
+        t4__http_fail(c, status, NULL, NULL);
+        return len;
+    }
+    size_t head_len = (size_t)r;
+    if (h.upgrade_websocket) {
+        t4__http_free(c);
+        t4__ws_handshake(c, &h);
+        return head_len;
+    }
+    if (h.content_length > 0 && (uint64_t)h.content_length > cfg->http_max_body) {
+        t4__http_free(c);
+        t4__http_fail(c, 413, NULL, NULL);
+        return len;
+    }
+    bool has_body = h.chunked || h.content_length > 0;
+    if (!has_body) {
+        t4__http_free(c);
+        dispatch(c, &h, NULL, 0);
+        return head_len;
+    }
+    if (!h.chunked && head_len + (size_t)h.content_length <= len) {
+        t4__http_free(c);
+        dispatch(c, &h, data + head_len, (size_t)h.content_length);
+        return head_len + (size_t)h.content_length;
+    }
+    /* The body streams in over more reads: keep a copy of the head. */
+    t4__http_state *st = state(c);
+    if (!st || t4__buf_append(&st->head, data, head_len) != 0) {
+        t4__conn_close_now(c);
+        return len;
+    }
+    if (h.expect_continue)
+        t4__conn_queue_copy(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    st->phase = h.chunked ? PHASE_CHUNKED : PHASE_BODY;
+    st->remaining = h.chunked ? 0 : (uint64_t)h.content_length;
+    return head_len;
+}
+
+static void finish_body(t4__conn *c)
+{
+    t4__http_state *st = c->http;
+    t4__http_head h;
+    int status;
+    /* The head was valid when it arrived; parsing the copy cannot fail. */
+    t4__http_parse_head(st->head.data, st->head.len, 0, st->head.len + 1, &h, &status);
+    if (t4__buf_reserve(&st->body, 1) != 0) {
+        t4__conn_close_now(c);
+        return;
+    }
+    c->http = NULL; /* a pipelined request after this one starts fresh */
+    dispatch(c, &h, st->body.data ? st->body.data : (char *)"", st->body.len);
+    t4__buf_free(&st->head);
+    t4__buf_free(&st->body);
+    free(st);
+}
+
+size_t t4__http_process(t4__conn *c, char *data, size_t len)
+{
+    if (c->close_after_flush)
+        return len; /* the response that ends this connection is queued */
+    t4__http_state *st = c->http;
+    if (!st || st->phase == PHASE_HEAD)
+        return on_head(c, data, len);
+    const t4_config *cfg = &t4__srv->cfg;
+    if (st->phase == PHASE_BODY) {
+        size_t n = len < st->remaining ? len : (size_t)st->remaining;
+        if (t4__buf_append(&st->body, data, n) != 0) {
+            t4__conn_close_now(c);
+            return len;
+        }
+        st->remaining -= n;
+        if (st->remaining == 0)
+            finish_body(c);
+        return n;
+    }
+    /* Chunked: decode in place, keep the decoded bytes. */
+    size_t out = len;
+    ssize_t r = t4__chunked_decode(&st->chunk, data, &out);
+    if (r == T4__HTTP_ERROR) {
+        t4__http_free(c);
+        t4__http_fail(c, 400, NULL, NULL);
+        return len;
+    }
+    if (st->body.len + out > cfg->http_max_body) {
+        t4__http_free(c);
+        t4__http_fail(c, 413, NULL, NULL);
+        return len;
+    }
+    if (t4__buf_append(&st->body, data, out) != 0) {
+        t4__conn_close_now(c);
+        return len;
+    }
+    if (r == T4__HTTP_INCOMPLETE)
+        return len;
+    /* Complete: the r bytes after the body (a pipelined request) sit right
+     * after the decoded data; move them to the end so "consumed" holds. */
+    size_t consumed = len - (size_t)r;
+    memmove(data + consumed, data + out, (size_t)r);
+    finish_body(c);
+    return consumed;
+}

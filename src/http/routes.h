@@ -1,0 +1,11 @@
+/* The process-wide route tables that T4_GET / T4_WEBSOCKET etc. fill. */
+#ifndef T4_HTTP_ROUTES_H
+#define T4_HTTP_ROUTES_H
+#include "http/router.h"
+#include <stddef.h>
+
+t4__router *t4__routes_http(void); /* NULL until the first route is added */
+t4__router *t4__routes_ws(void);
+size_t t4__routes_http_count(void);
+size_t t4__routes_ws_count(void);
+#endif

@@ -1,0 +1,208 @@
+/* Settings: defaults, the TINA4_* environment and `.env` (real env wins). */
+#include "server/config.h"
+#include "util/log.h"
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void t4__config_defaults(t4_config *c)
+{
+    if (!c->host || !*c->host)
+        c->host = "0.0.0.0";
+    if (c->port == 0)
+        c->port = 7145;
+    if (c->port < 0) /* -1 asks for any free port (tests) */
+        c->port = 0;
+    if (!c->http_max_header)
+        c->http_max_header = 16 * 1024;
+    if (!c->http_max_body)
+        c->http_max_body = 8 * 1024 * 1024;
+    if (!c->http_header_timeout)
+        c->http_header_timeout = 10000;
+    if (!c->http_keepalive)
+        c->http_keepalive = 5000;
+    if (!c->ws_max_message)
+        c->ws_max_message = 1024 * 1024;
+    if (!c->ws_ping_interval)
+        c->ws_ping_interval = 30000;
+    if (!c->ws_idle_timeout)
+        c->ws_idle_timeout = 60000;
+    if (!c->ws_max_backpressure)
+        c->ws_max_backpressure = 4 * 1024 * 1024;
+    if (!c->ws_close_timeout)
+        c->ws_close_timeout = 5000;
+    if (!c->shutdown_timeout)
+        c->shutdown_timeout = 10000;
+    if (!c->max_connections)
+        c->max_connections = 100000;
+    if (!c->ws_allowed_origins)
+        c->ws_allowed_origins = "";
+}
+
+int t4__dotenv_load(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[4096];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = line;
+        while (isspace((unsigned char)*s))
+            s++;
+        if (*s == '#' || *s == '\0')
+            continue;
+        if (strncmp(s, "export ", 7) == 0)
+            s += 7;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            t4_log(T4_LOG_WARN, "%s:%d: ignoring a line without '='", path, lineno);
+            continue;
+        }
+        char *kend = eq;
+        while (kend > s && isspace((unsigned char)kend[-1]))
+            kend--;
+        *kend = '\0';
+        char *v = eq + 1;
+        while (isspace((unsigned char)*v))
+            v++;
+        size_t vl = strlen(v);
+        while (vl > 0 && (v[vl - 1] == '\n' || v[vl - 1] == '\r' || isspace((unsigned char)v[vl - 1])))
+            v[--vl] = '\0';
+        if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
+            v[vl - 1] = '\0';
+            v++;
+        } else {
+            /* An unquoted value may carry a trailing " # comment". */
+            char *hash = strstr(v, " #");
+            if (hash) {
+                *hash = '\0';
+                vl = strlen(v);
+                while (vl > 0 && isspace((unsigned char)v[vl - 1]))
+                    v[--vl] = '\0';
+            }
+        }
+        if (*s)
+            setenv(s, v, 0); /* the real environment wins */
+    }
+    fclose(f);
+    return 0;
+}
+
+/* Sizes: bytes with an optional K, M or G suffix (binary units). */
+static int parse_size(const char *name, size_t *out)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    unsigned long long mult = 1;
+    if (*end == 'k' || *end == 'K')
+        mult = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mult = 1024 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        mult = 1024ULL * 1024 * 1024, end++;
+    if (*end == 'i' || *end == 'B' || *end == 'b')
+        end += (*end == 'i' && (end[1] == 'B' || end[1] == 'b')) ? 2 : 1;
+    if (errno || *end || v[0] == '-' || n == 0) {
+        t4_log(T4_LOG_ERROR, "%s=%s: expected a positive size in bytes (K, M, G suffixes allowed)", name, v);
+        return -1;
+    }
+    *out = (size_t)(n * mult);
+    return 0;
+}
+
+/* Durations: seconds, fractions allowed ("0.5"), stored in ms. */
+static int parse_seconds(const char *name, unsigned *out_ms)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    double s = strtod(v, &end);
+    if (errno || *end || !(s > 0) || s > 86400 * 365) {
+        t4_log(T4_LOG_ERROR, "%s=%s: expected a positive number of seconds", name, v);
+        return -1;
+    }
+    unsigned ms = (unsigned)ceil(s * 1000);
+    *out_ms = ms ? ms : 1;
+    return 0;
+}
+
+static int parse_int(const char *name, int lo, int hi, int *out)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || n < lo || n > hi) {
+        t4_log(T4_LOG_ERROR, "%s=%s: expected an integer from %d to %d", name, v, lo, hi);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_log_level(int *out)
+{
+    const char *v = getenv("TINA4_LOG_LEVEL");
+    if (!v || !*v)
+        return 0;
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(v, names[i]) == 0 || (v[0] == '0' + i && v[1] == '\0')) {
+            *out = i;
+            return 0;
+        }
+    }
+    if (strcasecmp(v, "warning") == 0) {
+        *out = 1;
+        return 0;
+    }
+    t4_log(T4_LOG_ERROR, "TINA4_LOG_LEVEL=%s: expected error, warn, info or debug", v);
+    return -1;
+}
+
+int t4_config_from_env(t4_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->log_level = T4_LOG_INFO;
+    t4__dotenv_load(".env");
+    int bad = 0;
+    const char *host = getenv("TINA4_HOST");
+    if (host && *host)
+        c->host = host;
+    bad |= parse_int("TINA4_PORT", 0, 65535, &c->port);
+    if (getenv("TINA4_PORT") && strcmp(getenv("TINA4_PORT"), "0") == 0)
+        c->port = -1;
+    bad |= parse_size("TINA4_HTTP_MAX_HEADER", &c->http_max_header);
+    bad |= parse_size("TINA4_HTTP_MAX_BODY", &c->http_max_body);
+    bad |= parse_seconds("TINA4_HTTP_HEADER_TIMEOUT", &c->http_header_timeout);
+    bad |= parse_seconds("TINA4_HTTP_KEEPALIVE_TIMEOUT", &c->http_keepalive);
+    bad |= parse_size("TINA4_WS_MAX_MESSAGE", &c->ws_max_message);
+    bad |= parse_seconds("TINA4_WS_PING_INTERVAL", &c->ws_ping_interval);
+    bad |= parse_seconds("TINA4_WS_IDLE_TIMEOUT", &c->ws_idle_timeout);
+    bad |= parse_size("TINA4_WS_MAX_BACKPRESSURE", &c->ws_max_backpressure);
+    bad |= parse_seconds("TINA4_WS_CLOSE_TIMEOUT", &c->ws_close_timeout);
+    bad |= parse_seconds("TINA4_SHUTDOWN_TIMEOUT", &c->shutdown_timeout);
+    size_t maxc = 0;
+    bad |= parse_size("TINA4_MAX_CONNECTIONS", &maxc);
+    c->max_connections = maxc;
+    const char *origins = getenv("TINA4_WS_ALLOWED_ORIGINS");
+    if (origins)
+        c->ws_allowed_origins = origins;
+    bad |= parse_log_level(&c->log_level);
+    t4__log_level = c->log_level;
+    t4__config_defaults(c);
+    return bad ? T4_EINVAL : 0;
+}

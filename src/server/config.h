@@ -1,0 +1,9 @@
+#ifndef T4_SERVER_CONFIG_H
+#define T4_SERVER_CONFIG_H
+#include "tina4.h"
+/* Fills every zero field of cfg with its default. */
+void t4__config_defaults(t4_config *cfg);
+/* Loads KEY=VALUE lines from path into the environment without overriding
+ * variables that are already set. Returns 0, or -1 if the file is absent. */
+int t4__dotenv_load(const char *path);
+#endif

@@ -1,0 +1,467 @@
+/*
+ * The server loop: listener, accept, the shared read buffer, timers, signals
+ * and shutdown. Protocol work is in src/http and src/ws; output queues and
+ * closing are in connection.c.
+ */
+#include "server/server.h"
+#include "http/routes.h"
+#include "server/config.h"
+#include "util/log.h"
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+t4__server *t4__srv;
+static volatile sig_atomic_t stop_requested;
+static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER; /* guards t4__srv for t4_stop */
+
+#define READBUF_SIZE (64 * 1024)
+
+/* Which thread runs the loop, readable from any thread without a race. */
+static _Atomic bool loop_running;
+static pthread_t loop_thread_id;
+
+bool t4__on_loop_thread(void)
+{
+    return loop_running && pthread_equal(pthread_self(), loop_thread_id);
+}
+
+int t4_bound_port(void)
+{
+    return t4__srv ? t4__srv->bound_port : 0;
+}
+
+static void refresh_date(t4__server *s)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(s->date, sizeof s->date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* ---------------------------------------------------------------- */
+/* Reading                                                            */
+/* ---------------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    /* Every socket reads into the one loop buffer; only bytes that remain
+     * unprocessed are copied into the connection (uSockets' approach), so an
+     * idle connection owns no read buffer. One byte is kept spare so a
+     * message can be NUL-terminated in place. */
+    if (t4__srv->readbuf_busy) {
+        buf->base = NULL;
+        buf->len = 0;
+        return;
+    }
+    t4__srv->readbuf_busy = true;
+    buf->base = t4__srv->readbuf;
+    buf->len = t4__srv->readbuf_size - 1;
+}
+
+static size_t process(t4__conn *c, char *data, size_t len)
+{
+    if (c->discard_input)
+        return len;
+    return c->kind == T4__CONN_WS ? t4__ws_process(c, data, len) : t4__http_process(c, data, len);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    t4__conn *c = stream->data;
+    if (buf->base == t4__srv->readbuf)
+        t4__srv->readbuf_busy = false;
+    if (nread < 0) {
+        if (c->kind == T4__CONN_WS)
+            t4__ws_on_disconnect(c);
+        else
+            t4__http_on_disconnect(c);
+        t4__conn_close_now(c);
+        t4__ws_fire_pending();
+        return;
+    }
+    if (nread == 0)
+        return;
+    c->last_read = uv_now(&t4__srv->loop);
+    if (c->closing)
+        return;
+    size_t n = (size_t)nread;
+    if (c->in.len == 0) {
+        /* Fast path: process straight from the loop buffer. */
+        size_t used = process(c, buf->base, n);
+        /* The protocol may have switched (HTTP -> WebSocket) mid-buffer. */
+        while (used < n && !c->closing && !c->discard_input) {
+            size_t more = process(c, buf->base + used, n - used);
+            if (more == 0)
+                break;
+            used += more;
+        }
+        if (used < n && !c->closing && !c->discard_input) {
+            if (t4__buf_append(&c->in, buf->base + used, n - used) != 0) {
+                t4_log(T4_LOG_ERROR, "out of memory buffering input; closing connection");
+                t4__conn_close_now(c);
+            }
+        }
+    } else {
+        if (t4__buf_append(&c->in, buf->base, n) != 0) {
+            t4_log(T4_LOG_ERROR, "out of memory buffering input; closing connection");
+            t4__conn_close_now(c);
+            t4__ws_fire_pending();
+            return;
+        }
+        size_t used = 0;
+        while (used < c->in.len && !c->closing && !c->discard_input) {
+            size_t more = process(c, c->in.data + used, c->in.len - used);
+            if (more == 0)
+                break;
+            used += more;
+        }
+        if (c->closing || c->discard_input || used >= c->in.len)
+            t4__buf_free(&c->in); /* idle connections own no input buffer */
+        else
+            t4__buf_consume(&c->in, used);
+    }
+    t4__ws_fire_pending();
+}
+
+void t4__conn_read_stop(t4__conn *c)
+{
+    if (!c->read_stopped && !c->closing) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->read_stopped = true;
+    }
+}
+
+void t4__conn_read_start(t4__conn *c)
+{
+    if (c->read_stopped && !c->closing) {
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+        c->read_stopped = false;
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* Accepting                                                          */
+/* ---------------------------------------------------------------- */
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    t4__server *s = t4__srv;
+    if (status < 0) {
+        t4_log(T4_LOG_WARN, "accept failed: %s", uv_strerror(status));
+        return;
+    }
+    t4__conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        t4_log(T4_LOG_ERROR, "out of memory accepting a connection");
+        return;
+    }
+    uv_tcp_init(&s->loop, &c->tcp);
+    c->tcp.data = c;
+    c->q = c->q_inline;
+    c->q_cap = T4__OUTQ_INLINE;
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || s->stopping || s->nconns >= s->cfg.max_connections) {
+        if (s->nconns >= s->cfg.max_connections)
+            t4_log(T4_LOG_WARN, "connection limit (%zu) reached; refusing a connection",
+                   s->cfg.max_connections);
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    c->last_read = uv_now(&s->loop);
+    c->kind = T4__CONN_HTTP;
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+/* Called by connection.c when a connection's handle has closed. */
+void t4__server_unlink(t4__conn *c)
+{
+    t4__server *s = t4__srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (s->conns == c)
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    s->nconns--;
+    if (s->stopping && s->nconns == 0)
+        uv_stop(&s->loop);
+}
+
+/* ---------------------------------------------------------------- */
+/* Timers, loop hooks, shutdown                                       */
+/* ---------------------------------------------------------------- */
+
+static void on_tick(uv_timer_t *t)
+{
+    t4__server *s = t4__srv;
+    uint64_t now = uv_now(&s->loop);
+    if (now - s->date_at >= 1000) {
+        refresh_date(s);
+        s->date_at = now;
+    }
+    for (t4__conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->closing)
+            continue;
+        if (c->shutting_down || c->close_after_flush) {
+            /* A closing connection gets a bounded time to drain its output
+             * and for the peer's FIN (see t4__conn_close_graceful). */
+            if (now >= c->deadline)
+                t4__conn_close_now(c);
+            continue;
+        }
+        if (c->kind == T4__CONN_WS)
+            t4__ws_tick(c, now);
+        else
+            t4__http_tick(c, now);
+    }
+    t4__ws_fire_pending();
+    (void)t;
+}
+
+/* Corking: everything queued during a loop turn leaves in one write per
+ * connection. prepare runs before the loop blocks (covers timer callbacks),
+ * check right after I/O callbacks. */
+static void on_prepare(uv_prepare_t *h)
+{
+    (void)h;
+    t4__ws_fire_pending();
+    t4__flush_dirty();
+}
+
+static void on_check(uv_check_t *h)
+{
+    (void)h;
+    t4__ws_fire_pending();
+    t4__flush_dirty();
+}
+
+static void force_close_all(uv_timer_t *t)
+{
+    (void)t;
+    t4_log(T4_LOG_WARN, "shutdown timeout: closing %zu remaining connection(s)", t4__srv->nconns);
+    for (t4__conn *c = t4__srv->conns; c; c = c->next) {
+        if (c->kind == T4__CONN_WS)
+            t4__ws_on_disconnect(c);
+        t4__conn_close_now(c);
+    }
+    t4__ws_fire_pending();
+}
+
+static void begin_shutdown(t4__server *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    t4_log(T4_LOG_INFO, "shutting down: closing %zu connection(s)", s->nconns);
+    uv_close((uv_handle_t *)&s->listener, NULL);
+    for (t4__conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->closing)
+            continue;
+        if (c->kind == T4__CONN_WS)
+            t4__ws_shutdown(c);
+        else if (c->http)
+            ; /* a request is arriving: its response says Connection: close */
+        else if (c->out_bytes == 0 && !c->writing)
+            t4__conn_close_now(c); /* idle keep-alive: nothing in flight */
+        else
+            t4__conn_close_graceful(c); /* a response is leaving: let it finish */
+    }
+    t4__ws_fire_pending();
+    t4__flush_dirty();
+    if (s->nconns == 0)
+        uv_stop(&s->loop);
+    else
+        uv_timer_start(&s->shutdown_timer, force_close_all, s->cfg.shutdown_timeout, 0);
+}
+
+static void on_wakeup(uv_async_t *a)
+{
+    t4__push_drain();
+    if (stop_requested)
+        begin_shutdown(a->data);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    t4_log(T4_LOG_INFO, "received %s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    begin_shutdown(h->data);
+}
+
+void t4_stop(void)
+{
+    stop_requested = 1;
+    pthread_mutex_lock(&srv_lock);
+    if (t4__srv)
+        uv_async_send(&t4__srv->wakeup);
+    pthread_mutex_unlock(&srv_lock);
+}
+
+/* ---------------------------------------------------------------- */
+/* Run                                                                */
+/* ---------------------------------------------------------------- */
+
+static uint64_t min_nonzero(uint64_t a, uint64_t b)
+{
+    return a == 0 ? b : (b == 0 || a < b ? a : b);
+}
+
+static void print_banner(const t4__server *s)
+{
+    if (s->cfg.quiet_banner)
+        return;
+    printf("  Tina4 C v%s\n", T4_VERSION);
+    printf("  HTTP server running at http://%s:%d\n", s->cfg.host, s->bound_port);
+    printf("  WebSocket server running at ws://%s:%d\n", s->cfg.host, s->bound_port);
+    printf("  Press Ctrl+C to stop\n");
+    fflush(stdout);
+}
+
+static int start_listening(t4__server *s)
+{
+    struct sockaddr_storage addr;
+    int r = uv_ip4_addr(s->cfg.host, s->cfg.port, (struct sockaddr_in *)&addr);
+    if (r != 0)
+        r = uv_ip6_addr(s->cfg.host, s->cfg.port, (struct sockaddr_in6 *)&addr);
+    if (r != 0) {
+        t4_log(T4_LOG_ERROR, "TINA4_HOST '%s' is not an IP address", s->cfg.host);
+        return T4_EINVAL;
+    }
+    uv_tcp_init(&s->loop, &s->listener);
+    s->listener.data = s;
+    r = uv_tcp_bind(&s->listener, (const struct sockaddr *)&addr, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&s->listener, 4096, on_connection);
+    if (r != 0) {
+        t4_log(T4_LOG_ERROR, "cannot listen on %s:%d: %s", s->cfg.host, s->cfg.port, uv_strerror(r));
+        return T4_EIO;
+    }
+    struct sockaddr_storage bound;
+    int len = sizeof bound;
+    uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len);
+    s->bound_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                      : ((struct sockaddr_in *)&bound)->sin_port);
+    return 0;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h)) {
+        if (h->type == UV_TCP && h->data && h != (uv_handle_t *)&t4__srv->listener)
+            t4__conn_close_now(h->data);
+        else
+            uv_close(h, NULL);
+    }
+}
+
+int t4_run(const t4_config *cfg_in)
+{
+    t4_config cfg;
+    if (cfg_in) {
+        cfg = *cfg_in;
+        t4__config_defaults(&cfg);
+    } else if (t4_config_from_env(&cfg) != 0) {
+        return T4_EINVAL;
+    }
+    if (t4__srv) {
+        t4_log(T4_LOG_ERROR, "t4_run: a server is already running in this process");
+        return T4_ESTATE;
+    }
+    t4__log_level = cfg.log_level;
+    signal(SIGPIPE, SIG_IGN);
+
+    t4__server *s = calloc(1, sizeof *s);
+    if (!s)
+        return T4_ENOMEM;
+    s->cfg = cfg;
+    s->readbuf_size = READBUF_SIZE + 1;
+    s->readbuf = malloc(s->readbuf_size);
+    if (!s->readbuf) {
+        free(s);
+        return T4_ENOMEM;
+    }
+    uv_loop_init(&s->loop);
+    s->loop_thread = pthread_self();
+    loop_thread_id = s->loop_thread;
+    loop_running = true;
+    refresh_date(s);
+    stop_requested = 0;
+
+    pthread_mutex_lock(&srv_lock);
+    t4__srv = s;
+    pthread_mutex_unlock(&srv_lock);
+
+    int rc = start_listening(s);
+    if (rc == 0) {
+        uv_prepare_init(&s->loop, &s->prepare);
+        uv_prepare_start(&s->prepare, on_prepare);
+        uv_check_init(&s->loop, &s->check);
+        uv_check_start(&s->check, on_check);
+        uv_async_init(&s->loop, &s->wakeup, on_wakeup);
+        s->wakeup.data = s;
+        t4__push_attach(&s->wakeup);
+        uv_signal_init(&s->loop, &s->sigint);
+        uv_signal_init(&s->loop, &s->sigterm);
+        s->sigint.data = s->sigterm.data = s;
+        uv_signal_start(&s->sigint, on_signal, SIGINT);
+        uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+        uv_timer_init(&s->loop, &s->shutdown_timer);
+        uv_timer_init(&s->loop, &s->tick);
+        /* One coarse timer sweeps every connection's deadlines (no timer per
+         * socket); its period is a quarter of the shortest timeout. */
+        uint64_t shortest = min_nonzero(
+            min_nonzero(min_nonzero(cfg.ws_ping_interval, cfg.ws_idle_timeout), cfg.http_header_timeout),
+            min_nonzero(cfg.http_keepalive, cfg.ws_close_timeout));
+        s->tick_ms = shortest / 4;
+        if (s->tick_ms < 10)
+            s->tick_ms = 10;
+        if (s->tick_ms > 1000)
+            s->tick_ms = 1000;
+        uv_timer_start(&s->tick, on_tick, s->tick_ms, s->tick_ms);
+        print_banner(s);
+        t4_log(T4_LOG_INFO, "listening on %s:%d (%zu HTTP route(s), %zu WebSocket route(s))", cfg.host,
+               s->bound_port, t4__routes_http_count(), t4__routes_ws_count());
+        if (stop_requested)
+            begin_shutdown(s);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+        t4_log(T4_LOG_INFO, "stopped");
+    }
+
+    t4__push_reset(); /* later pushes from other threads get T4_ESTATE */
+    /* Close whatever is left (handles, connections) and let callbacks run. */
+    t4__ws_fire_pending();
+    uv_walk(&s->loop, close_walk, NULL);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    t4__ws_fire_pending();
+    uv_loop_close(&s->loop);
+
+    loop_running = false;
+    pthread_mutex_lock(&srv_lock);
+    t4__srv = NULL;
+    pthread_mutex_unlock(&srv_lock);
+    while (s->free_writes) {
+        uv_write_t *w = s->free_writes;
+        s->free_writes = w->data;
+        free(w);
+    }
+    t4__arena_free(&s->arena);
+    free(s->readbuf);
+    free(s);
+    t4__sbuf_pool_clear();
+    return rc;
+}

@@ -1,0 +1,133 @@
+/*
+ * The server: one libuv loop that owns the listener and every connection.
+ *
+ * Lifecycle: t4_run() initialises the one server, serves until a stop is
+ * requested, then drains and returns. Connections: accepted -> HTTP ->
+ * (maybe) upgraded to WebSocket -> closing -> closed; a connection's memory
+ * is freed only in its handle's close callback (libuv's rule).
+ */
+#ifndef T4_SERVER_SERVER_H
+#define T4_SERVER_SERVER_H
+#include "tina4.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/sbuf.h"
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct t4__conn t4__conn;
+typedef struct t4__http_state t4__http_state;
+
+/* One queued output buffer (a reference to a shared buffer + start offset). */
+typedef struct {
+    t4__sbuf *buf;
+    size_t off;
+} t4__outq_item;
+
+#define T4__OUTQ_INLINE 4
+
+typedef enum {
+    T4__CONN_HTTP = 0,
+    T4__CONN_WS = 1,
+} t4__conn_kind;
+
+struct t4__conn {
+    uv_tcp_t tcp;
+    t4__conn *prev, *next;       /* all connections (for timeouts and shutdown) */
+    t4__conn *next_dirty;        /* on the server's to-flush list while dirty */
+    t4__buf in;                  /* unprocessed input; empty (and freed) when idle */
+    /* Output queue: a ring of references, inline for the common short queue. */
+    t4__outq_item *q;
+    uint32_t q_head, q_len, q_cap;
+    uint32_t q_inflight;         /* items handed to an in-flight uv_write */
+    t4__outq_item q_inline[T4__OUTQ_INLINE];
+    size_t out_bytes;            /* queued and not yet written */
+    uint64_t last_read;          /* uv_now of the last bytes read */
+    uint64_t deadline;           /* kind-specific timeout, ms (0 = none) */
+    uint8_t kind;
+    bool dirty : 1;              /* on the flush list */
+    bool writing : 1;            /* a uv_write is in flight */
+    bool close_after_flush : 1;  /* shut down once the queue drains */
+    bool shutting_down : 1;      /* uv_shutdown sent; waiting for EOF */
+    bool closing : 1;            /* uv_close called */
+    bool read_stopped : 1;       /* input paused (backpressure or closing) */
+    bool discard_input : 1;      /* protocol over: read and drop until EOF */
+    t4__http_state *http;        /* request in progress (HTTP kind) */
+    struct t4_ws *ws;            /* WebSocket state (WS kind) */
+};
+
+typedef struct t4__server {
+    uv_loop_t loop;
+    uv_tcp_t listener;
+    uv_prepare_t prepare;
+    uv_check_t check;
+    uv_timer_t tick;
+    uv_timer_t shutdown_timer;
+    uv_async_t wakeup;           /* stop requests and pushes from other threads */
+    uv_signal_t sigint, sigterm;
+    t4_config cfg;
+    pthread_t loop_thread;
+    t4__conn *conns;             /* list of all connections */
+    size_t nconns;
+    t4__conn *dirty;             /* connections with queued output */
+    uint64_t tick_ms;
+    char date[40];               /* the HTTP Date header value, refreshed per tick */
+    uint64_t date_at;
+    t4__arena arena;             /* per-request scratch memory */
+    char *readbuf;               /* one read buffer for every socket */
+    size_t readbuf_size;
+    bool readbuf_busy;
+    bool stopping;
+    int bound_port;
+    uv_write_t *free_writes;     /* recycled write requests */
+} t4__server;
+
+/* The running server (NULL when none). Internal modules use it directly. */
+extern t4__server *t4__srv;
+
+bool t4__on_loop_thread(void);
+/* Unlinks a closed connection from the server's list (connection.c). */
+void t4__server_unlink(t4__conn *c);
+
+/* Output: queue a reference (takes one ref of b) and mark the connection to
+ * be flushed at the end of this loop turn (corking). Returns 0 or T4_ECLOSED. */
+int t4__conn_queue(t4__conn *c, t4__sbuf *b);
+/* Queue a copy of bytes. */
+int t4__conn_queue_copy(t4__conn *c, const void *p, size_t n);
+/* Writes everything queued on dirty connections (called per loop turn). */
+void t4__flush_dirty(void);
+/* Graceful close: flush what is queued, send FIN, wait briefly for the
+ * peer's FIN (so unread input does not turn into an RST that destroys our
+ * last bytes), then close. */
+void t4__conn_close_graceful(t4__conn *c);
+/* Immediate close (drops queued output). */
+void t4__conn_close_now(t4__conn *c);
+/* Pause/resume reading. */
+void t4__conn_read_stop(t4__conn *c);
+void t4__conn_read_start(t4__conn *c);
+
+/* Processing entry points of the protocols (return bytes consumed). */
+size_t t4__http_process(t4__conn *c, char *data, size_t len);
+size_t t4__ws_process(t4__conn *c, char *data, size_t len);
+/* Called when the peer closed or the socket failed (status: UV code or 0). */
+void t4__http_on_disconnect(t4__conn *c);
+void t4__ws_on_disconnect(t4__conn *c);
+void t4__http_free(t4__conn *c);
+void t4__ws_free(t4__conn *c);
+/* Periodic checks (timeouts, pings); now = uv_now. */
+void t4__http_tick(t4__conn *c, uint64_t now);
+void t4__ws_tick(t4__conn *c, uint64_t now);
+/* Called when the queue drains (backpressure relief). */
+void t4__ws_on_drain(t4__conn *c);
+/* Shutdown: close every WebSocket with 1001. */
+void t4__ws_shutdown(t4__conn *c);
+/* Fires pending CLOSE events (after the current handler returns). */
+void t4__ws_fire_pending(void);
+/* Drains the cross-thread push queue. */
+void t4__push_drain(void);
+/* Connects push to the loop's wake-up; reset detaches and drops the queue. */
+void t4__push_attach(uv_async_t *async);
+void t4__push_reset(void);
+#endif

@@ -1,0 +1,102 @@
+/*
+ * Groups: every open connection belongs to the group of its concrete path
+ * ("/ws/chat/general"). A hash map from path to group, each group an
+ * intrusive doubly linked list of members: join, leave and count are O(1);
+ * an empty group is freed.
+ */
+#include "util/mem.h"
+#include "ws/ws.h"
+#include <stdlib.h>
+#include <string.h>
+
+struct t4__group {
+    t4__hnode node;
+    t4_ws *first;
+    size_t count;
+    size_t len;
+    char path[];
+};
+
+static t4__hmap groups;
+
+size_t t4__group_key_len(const char *path, size_t len)
+{
+    if (len > 1 && path[len - 1] == '/')
+        len--;
+    return len;
+}
+
+typedef struct {
+    const char *p;
+    size_t n;
+} key;
+
+static int eq(const t4__hnode *n, const void *k)
+{
+    const t4__group *g = (const t4__group *)n;
+    const key *kk = k;
+    return g->len == kk->n && memcmp(g->path, kk->p, kk->n) == 0;
+}
+
+t4__group *t4__group_find(const char *path, size_t len)
+{
+    len = t4__group_key_len(path, len);
+    key k = {path, len};
+    return (t4__group *)t4__hmap_find(&groups, t4__hash_bytes(path, len), eq, &k);
+}
+
+t4__group *t4__group_join(t4_ws *ws)
+{
+    size_t len = strlen(ws->path);
+    t4__group *g = t4__group_find(ws->path, len);
+    if (!g) {
+        g = calloc(1, sizeof *g + len + 1);
+        if (!g)
+            return NULL;
+        memcpy(g->path, ws->path, len);
+        g->len = len;
+        if (t4__hmap_insert(&groups, &g->node, t4__hash_bytes(g->path, len)) != 0) {
+            free(g);
+            return NULL;
+        }
+    }
+    ws->gprev = NULL;
+    ws->gnext = g->first;
+    if (g->first)
+        g->first->gprev = ws;
+    g->first = ws;
+    g->count++;
+    ws->group = g;
+    return g;
+}
+
+void t4__group_leave(t4_ws *ws)
+{
+    t4__group *g = ws->group;
+    if (!g)
+        return;
+    if (ws->gprev)
+        ws->gprev->gnext = ws->gnext;
+    else
+        g->first = ws->gnext;
+    if (ws->gnext)
+        ws->gnext->gprev = ws->gprev;
+    ws->gprev = ws->gnext = NULL;
+    ws->group = NULL;
+    if (--g->count == 0) {
+        t4__hmap_remove(&groups, &g->node);
+        free(g);
+        if (groups.count == 0)
+            t4__hmap_free(&groups);
+    }
+}
+
+size_t t4__group_count(const t4__group *g)
+{
+    return g ? g->count : 0;
+}
+
+t4_ws *t4__group_first(const t4__group *g)
+{
+    return g ? g->first : NULL;
+}

@@ -1,0 +1,188 @@
+/* The opening handshake: validate the Upgrade, pick the route, answer 101. */
+#include "ws/handshake.h"
+#include "http/request.h"
+#include "http/routes.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "ws/ws.h"
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char GUID[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+void t4__ws_accept_key(const char *key, size_t len, char out[29])
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    char in[128];
+    if (len > sizeof in - sizeof GUID)
+        len = sizeof in - sizeof GUID; /* callers pass a validated 24-byte key */
+    memcpy(in, key, len);
+    memcpy(in + len, GUID, sizeof GUID - 1);
+    EVP_Digest(in, len + sizeof GUID - 1, digest, &dlen, EVP_sha1(), NULL);
+    EVP_EncodeBlock((unsigned char *)out, digest, (int)dlen);
+}
+
+/* The key must be base64 of exactly 16 bytes: 24 characters ending "==". */
+static bool key_valid(t4__slice k)
+{
+    if (k.n != 24 || k.p[22] != '=' || k.p[23] != '=')
+        return false;
+    unsigned char out[24];
+    int n = EVP_DecodeBlock(out, (const unsigned char *)k.p, 24);
+    return n == 18; /* DecodeBlock counts the padding: 16 bytes + 2 */
+}
+
+static bool origin_allowed(const char *allowed, const t4__http_head *h)
+{
+    if (!allowed || !*allowed || strcmp(allowed, "*") == 0)
+        return true;
+    const t4__http_header *o = t4__http_find_header(h, "Origin");
+    if (!o)
+        return true; /* non-browser clients send no Origin */
+    const char *p = allowed;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ' ')
+            e++;
+        if ((size_t)(e - p) == o->value.n && strncasecmp(p, o->value.p, o->value.n) == 0)
+            return true;
+        p = e;
+    }
+    return false;
+}
+
+typedef struct {
+    t4__buf *blob;
+    const t4__param *params;
+    size_t nparams;
+    uint16_t added;
+    bool failed;
+} blob_ctx;
+
+static void add_query(const char *name, const char *value, void *arg)
+{
+    blob_ctx *bc = arg;
+    for (size_t i = 0; i < bc->nparams; i++)
+        if (strcmp(bc->params[i].name, name) == 0)
+            return; /* a path parameter wins a clash */
+    if (t4__buf_append(bc->blob, name, strlen(name) + 1) ||
+        t4__buf_append(bc->blob, value, strlen(value) + 1))
+        bc->failed = true;
+    else
+        bc->added++;
+}
+
+void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
+{
+    t4__server *s = t4__srv;
+    if (!t4__slice_eq(h->method, "GET") || h->minor_version != 1) {
+        t4__http_fail(c, 400, NULL, NULL);
+        return;
+    }
+    const t4__http_header *ver = t4__http_find_header(h, "Sec-WebSocket-Version");
+    if (!ver || !t4__slice_eq(ver->value, "13")) {
+        t4__http_fail(c, 426, "Sec-WebSocket-Version", "13");
+        return;
+    }
+    const t4__http_header *key = t4__http_find_header(h, "Sec-WebSocket-Key");
+    if (!key || !key_valid(key->value)) {
+        t4__http_fail(c, 400, NULL, NULL);
+        return;
+    }
+    if (!origin_allowed(s->cfg.ws_allowed_origins, h)) {
+        t4_log(T4_LOG_INFO, "WebSocket upgrade refused: origin not in TINA4_WS_ALLOWED_ORIGINS");
+        t4__http_fail(c, 403, NULL, NULL);
+        return;
+    }
+    if (s->stopping) {
+        t4__http_fail(c, 503, NULL, NULL);
+        return;
+    }
+    char *path = malloc(h->path.n + 1);
+    ssize_t plen = path ? t4__url_decode(path, h->path.p, h->path.n, false) : -1;
+    void *handler = NULL;
+    t4__param params[T4__MAX_PARAMS];
+    size_t nparams = 0;
+    t4__router *routes = t4__routes_ws();
+    if (plen <= 0 || path[0] != '/') {
+        free(path);
+        t4__http_fail(c, 400, NULL, NULL);
+        return;
+    }
+    if (!routes || t4__router_match(routes, NULL, path, (size_t)plen, &handler, params, &nparams, NULL, 0) !=
+                       T4__MATCH_FOUND) {
+        free(path);
+        t4__http_fail(c, 404, NULL, NULL);
+        return;
+    }
+
+    t4_ws *ws = calloc(1, sizeof *ws);
+    t4__buf blob = {0};
+    bool ok = ws != NULL && t4__random_id(ws->id) == 0;
+    /* Params: path params, then query pairs not shadowed by them. */
+    for (size_t i = 0; ok && i < nparams; i++) {
+        ok = t4__buf_append(&blob, params[i].name, strlen(params[i].name) + 1) == 0 &&
+             t4__buf_append(&blob, params[i].value, params[i].value_len) == 0 &&
+             t4__buf_append(&blob, "", 1) == 0;
+    }
+    blob_ctx bc = {&blob, params, nparams, 0, false};
+    if (ok && h->query.n)
+        t4__parse_query(h->query.p, h->query.n, add_query, &bc);
+    ok = ok && !bc.failed;
+    uint16_t nheaders = 0;
+    for (size_t i = 0; ok && i < h->num_headers; i++) {
+        const t4__http_header *hd = &h->headers[i];
+        ok = t4__buf_append(&blob, hd->name.p, hd->name.n) == 0 && t4__buf_append(&blob, "", 1) == 0 &&
+             t4__buf_append(&blob, hd->value.p, hd->value.n) == 0 && t4__buf_append(&blob, "", 1) == 0;
+        nheaders++;
+    }
+    blob_ctx cc = {&blob, NULL, 0, 0, false};
+    const t4__http_header *cookie = t4__http_find_header(h, "Cookie");
+    if (ok && cookie)
+        t4__parse_cookies(cookie->value.p, cookie->value.n, add_query, &cc);
+    ok = ok && !cc.failed;
+    if (!ok) {
+        t4_log(T4_LOG_ERROR, "out of memory in the WebSocket handshake");
+        free(path);
+        free(ws);
+        t4__buf_free(&blob);
+        t4__http_fail(c, 503, NULL, NULL);
+        return;
+    }
+    path[t4__group_key_len(path, (size_t)plen)] = '\0';
+    ws->path = path;
+    ws->blob = blob.data;
+    ws->nparams = (uint16_t)(nparams + bc.added);
+    ws->nheaders = nheaders;
+    ws->ncookies = cc.added;
+    ws->conn = c;
+    ws->handler = (t4_ws_handler)handler;
+    ws->last_ping = uv_now(&s->loop);
+
+    char accept[29];
+    t4__ws_accept_key(key->value.p, key->value.n, accept);
+    char resp[160];
+    int n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Accept: %s\r\n\r\n",
+                     accept);
+    if (t4__conn_queue_copy(c, resp, (size_t)n) != 0 || !t4__group_join(ws)) {
+        free(ws->path);
+        free(ws->blob);
+        free(ws);
+        t4__conn_close_now(c);
+        return;
+    }
+    c->kind = T4__CONN_WS;
+    c->ws = ws;
+    t4__ws_handle_register(ws);
+    t4_msg none = {0};
+    ws->in_handler = true;
+    ws->handler(ws, T4_WS_OPEN, none);
+    ws->in_handler = false;
+}

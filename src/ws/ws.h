@@ -1,0 +1,88 @@
+/*
+ * A WebSocket connection (the t4_ws handed to handlers) and the internals
+ * shared by handshake, protocol, API, groups and push.
+ *
+ * Lifecycle: created by the handshake (joins its group, OPEN fires) ->
+ * leaves its group exactly once (close sent or received, protocol error,
+ * drop, shutdown) and its CLOSE event is queued -> CLOSE fires after the
+ * current handler returns, then the user data's free function runs -> the
+ * struct is freed with its TCP handle.
+ */
+#ifndef T4_WS_WS_H
+#define T4_WS_WS_H
+#include "server/server.h"
+#include "util/hmap.h"
+#include "util/random_id.h"
+#include "ws/frame.h"
+#include "ws/utf8.h"
+
+typedef struct t4__group t4__group;
+
+typedef enum {
+    T4__WS_OPEN = 0,
+    T4__WS_CLOSE_SENT, /* we sent a close frame; waiting for the peer's */
+    T4__WS_CLOSED,     /* handshake done or connection failed; TCP closing */
+} t4__ws_phase;
+
+struct t4_ws {
+    t4__conn *conn;
+    t4_ws_handler handler;
+    char id[T4__ID_LEN + 1];
+    char *path;           /* the concrete path: the group key */
+    t4__group *group;     /* NULL once left */
+    t4_ws *gprev, *gnext; /* group membership */
+    t4__hnode hnode;      /* handle table entry */
+    uint64_t handle;
+    /* Params, headers and cookies in one block of "name\0value\0" pairs:
+     * params first (path params, then query pairs not shadowed by them),
+     * then the handshake's headers, then its cookies. */
+    char *blob;
+    uint16_t nparams, nheaders, ncookies;
+    json_t *params_json; /* built on first t4_ws_params() */
+    void *user;
+    void (*user_free)(void *);
+    uint8_t phase;
+    bool left : 1; /* out of its group; CLOSE event queued or fired */
+    bool close_fired : 1;
+    bool pending : 1;    /* on the pending CLOSE-event list */
+    bool have_frame : 1; /* a frame header has been parsed */
+    bool in_handler : 1;
+    uint8_t msg_opcode; /* TEXT/BINARY of a fragmented message in progress, else 0 */
+    uint16_t close_code;
+    char *close_reason;
+    t4__ws_frame frame;
+    uint64_t frame_seen; /* payload bytes of the current frame already unmasked/validated */
+    t4__utf8 utf8;
+    t4__buf msg; /* reassembly of a fragmented message */
+    uint64_t last_ping;
+    uint64_t close_deadline;
+    t4_ws *next_pending;
+};
+
+/* Groups (groups.c): concrete path -> members. */
+t4__group *t4__group_join(t4_ws *ws);
+void t4__group_leave(t4_ws *ws);
+t4__group *t4__group_find(const char *path, size_t len);
+size_t t4__group_count(const t4__group *g);
+t4_ws *t4__group_first(const t4__group *g);
+/* Normalises a decoded path into its group key: drops one trailing slash. */
+size_t t4__group_key_len(const char *path, size_t len);
+
+/* Handles (api.c). */
+void t4__ws_handle_register(t4_ws *ws);
+void t4__ws_handle_unregister(t4_ws *ws);
+
+/* Frames (ws_conn.c). */
+t4__sbuf *t4__ws_frame_new(uint8_t opcode, const void *p, size_t len);
+/* Queues a frame to ws (takes b's reference). Applies the backpressure
+ * policy: over TINA4_WS_MAX_BACKPRESSURE the peer is closed with 1013. */
+int t4__ws_queue_frame(t4_ws *ws, t4__sbuf *b);
+/* Sends a close frame, leaves the group, queues the CLOSE event. */
+void t4__ws_begin_close(t4_ws *ws, int code, const char *reason);
+/* Fails the connection (protocol error): close frame, then TCP close. */
+void t4__ws_fail(t4_ws *ws, int code, const char *reason);
+/* Leaves the group and queues the CLOSE event (once). */
+void t4__ws_leave(t4_ws *ws, int code, const char *reason);
+/* Delivers a frame to every open member of a group; returns the count. */
+int t4__ws_fanout(t4__group *g, t4__sbuf *frame, const t4_ws *exclude);
+#endif

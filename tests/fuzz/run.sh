@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds and runs every libFuzzer target tests/fuzz/fuzz_<name>.c for N
+# seconds each (default 30), seeded from tests/fuzz/corpus/<name>/.
+#
+#   tests/fuzz/run.sh [seconds] [name...]     e.g. tests/fuzz/run.sh 60 http_parser
+#
+# A target lists the library sources it needs in a comment line
+#   FUZZ_SOURCES: src/a.c src/b.c
+# (so it builds while the rest of the library is in flux); without one it is
+# linked against every src/**/*.c and the library's pkg-config dependencies.
+# Binaries, new corpus entries and crash artifacts go to build-fuzz/ (ignored
+# by git); the seed directories are only read. Exits non-zero if any target
+# finds a crash.
+set -euo pipefail
+
+secs=${1:-30}
+shift || true
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${FUZZ_BUILD:-$root/build-fuzz}
+CC=${CC:-clang}
+mkdir -p "$out"
+
+flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -g -O1 -fno-omit-frame-pointer
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+    -I"$root/include" -I"$root/src")
+deps="jansson libuv hiredis libcrypto"
+
+status=0
+for src in "$root"/tests/fuzz/fuzz_*.c; do
+    [ -e "$src" ] || continue
+    name=$(basename "$src" .c)
+    name=${name#fuzz_}
+    if [ $# -gt 0 ] && [[ ! " $* " =~ " $name " ]]; then
+        continue
+    fi
+    srcs=$(sed -n 's/.*FUZZ_SOURCES:\(.*\)/\1/p' "$src" | head -n1)
+    libs=()
+    if [ -n "$srcs" ]; then
+        read -r -a files <<<"$srcs"
+        files=("${files[@]/#/$root/}")
+    else
+        mapfile -t files < <(find "$root/src" -name '*.c' | sort)
+        read -r -a libs <<<"$(pkg-config --libs $deps) -lpthread -ldl -lm"
+    fi
+    echo "== fuzz_$name: building"
+    # shellcheck disable=SC2046
+    "$CC" "${flags[@]}" $(pkg-config --cflags jansson) "$src" "${files[@]}" "${libs[@]}" -o "$out/fuzz_$name"
+    seeds="$root/tests/fuzz/corpus/$name"
+    work="$out/corpus-$name"
+    mkdir -p "$seeds" "$work" "$out/artifacts-$name"
+    echo "== fuzz_$name: running ${secs}s"
+    if ! "$out/fuzz_$name" -max_total_time="$secs" -print_final_stats=1 \
+        -artifact_prefix="$out/artifacts-$name/" "$work" "$seeds"; then
+        echo "== fuzz_$name: FAILED (artifacts in $out/artifacts-$name/)"
+        status=1
+    fi
+done
+exit $status
