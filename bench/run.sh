@@ -218,17 +218,14 @@ def get(server, scen, key):
 def fmt(v, digits=0):
     if v is None:
         return "n/a"
+    if isinstance(v, str):
+        return v
     if isinstance(v, float) and digits == 0:
         return f"{v:,.0f}"
     if isinstance(v, float):
         return f"{v:,.{digits}f}"
     return f"{v:,}"
 
-def p(r, key):
-    return r
-
-rows = []
-e = lambda k: ("echo", k)
 rows_def = [
     ("echo: messages/s", "echo", "msgs_per_s", "higher", 0),
     ("echo: p50 round trip (µs)", "echo", "p50_us", "lower", 0),

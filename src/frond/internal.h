@@ -199,7 +199,6 @@ typedef struct t4__ftpl {
     size_t nblocks;
     t4__fmacro **macros;
     size_t nmacros;
-    t4__ftoks toks; /* kept: names point into nothing, but freed with the template */
 } t4__ftpl;
 
 /* Parse a template. Returns 0 / T4_EINVAL / T4_ENOMEM. */
@@ -295,6 +294,12 @@ int t4__frs_call_macro(t4__frs *st, const t4__fexpr *at, const t4__ftpl *t, cons
 int t4__frs_parent(t4__frs *st, const t4__fexpr *at, json_t **out);
 int t4__frs_include(t4__frs *st, const t4__fexpr *at, json_t *name, json_t *with, bool only, bool ignore_missing);
 int t4__frs_spaceless(t4__fbuf *b, const char *s, size_t n);
+int t4__frs_block(t4__frs *st, const t4__fexpr *at, const char *name, json_t **out);
+int t4__frange(t4__frs *st, const t4__fexpr *at, json_t *lo, json_t *hi, json_t *step, json_t **out);
+bool t4__ftest_empty(const json_t *v);
+int t4__fin(const json_t *needle, const json_t *hay);
+void t4__fctx_set(json_t *ctx, const char *name, json_t *v, bool safe); /* steals v */
+#define T4F_SAFE_MARK '\x01' /* ctx key "\x01name": the variable holds markup */
 #define T4F_SAFE 1u
 #define T4F_UNDEF 2u
 #define T4F_MAX_DEPTH 200

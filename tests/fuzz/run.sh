@@ -8,6 +8,7 @@
 #   FUZZ_SOURCES: src/a.c src/b.c
 # (so it builds while the rest of the library is in flux); without one it is
 # linked against every src/**/*.c and the library's pkg-config dependencies.
+# An optional libFuzzer dictionary tests/fuzz/<name>.dict is used when present.
 # Binaries, new corpus entries and crash artifacts go to build-fuzz/ (ignored
 # by git); the seed directories are only read. Exits non-zero if any target
 # finds a crash.
@@ -48,8 +49,12 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
     seeds="$root/tests/fuzz/corpus/$name"
     work="$out/corpus-$name"
     mkdir -p "$seeds" "$work" "$out/artifacts-$name"
+    dict=()
+    if [ -f "$root/tests/fuzz/$name.dict" ]; then
+        dict=(-dict="$root/tests/fuzz/$name.dict")
+    fi
     echo "== fuzz_$name: running ${secs}s"
-    if ! "$out/fuzz_$name" -max_total_time="$secs" -print_final_stats=1 \
+    if ! "$out/fuzz_$name" "${dict[@]}" -max_total_time="$secs" -print_final_stats=1 \
         -artifact_prefix="$out/artifacts-$name/" "$work" "$seeds"; then
         echo "== fuzz_$name: FAILED (artifacts in $out/artifacts-$name/)"
         status=1

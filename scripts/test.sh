@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every test, against the build directory given (default build-asan):
+# unit tests under ctest, then the Node test suites (integration,
+# conformance, browser) against real server processes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build-asan}
+export T4_BUILD=$build
+ulimit -n 65536 2>/dev/null || true
+
+echo "== unit tests (ctest, $build)"
+(cd "$build" && ctest --output-on-failure --timeout 300)
+
+suites=()
+for d in tests/integration tests/conformance tests/browser; do
+  compgen -G "$d/*.test.mjs" >/dev/null && suites+=("$d"/*.test.mjs)
+done
+echo "== ${#suites[@]} node test file(s)"
+node --test --test-concurrency=2 --test-timeout=300000 "${suites[@]}"
