@@ -78,6 +78,50 @@ static void livechat(t4_ws *ws, t4_ws_event ev, t4_msg msg)
 }
 T4_WEBSOCKET("/ws/livechat/{room}", livechat)
 
+/* A bare page for trying the chat in a browser (the full Frond chat page of
+ * sections 11-13 is the templates issue). Messages are shown with
+ * textContent, never innerHTML. */
+static const char page[] =
+    "<!doctype html><html><head><meta charset=utf-8><title>Live chat</title></head><body>"
+    "<h1>Live chat: <span id=room></span></h1><p id=status>Connecting...</p><p id=online>Online: 0</p>"
+    "<form id=name-form><input id=name placeholder='Your name'><button>Set name</button></form>"
+    "<div id=messages style='border:1px solid #ddd;height:300px;overflow-y:auto;padding:8px'></div>"
+    "<div id=typing style='color:#888;height:1.2em'></div>"
+    "<form id=chat-form><input id=text placeholder='Type a message...' style='width:70%'>"
+    "<button>Send</button></form><script>\n"
+    "const room = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] || 'general');\n"
+    "document.getElementById('room').textContent = room;\n"
+    "const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host +"
+    " '/ws/livechat/' + encodeURIComponent(room));\n"
+    "const show = (t, style) => { const d = document.createElement('div'); d.textContent = t;"
+    " if (style) d.style.cssText = style; const m = document.getElementById('messages');"
+    " m.appendChild(d); m.scrollTop = m.scrollHeight; };\n"
+    "ws.onopen = () => { document.getElementById('status').textContent = 'Connected';"
+    " const n = new URLSearchParams(location.search).get('name'); if (n) { "
+    "document.getElementById('name').value = n; ws.send(JSON.stringify({type:'set-username', username:n})); } };\n"
+    "ws.onclose = () => { document.getElementById('status').textContent = 'Disconnected'; };\n"
+    "ws.onmessage = (e) => { const m = JSON.parse(e.data);\n"
+    " if (m.type === 'message') show(m.from + ': ' + m.text);\n"
+    " else if (m.type === 'typing') { const t = document.getElementById('typing');"
+    " t.textContent = m.username + ' is typing...'; setTimeout(() => { t.textContent = ''; }, 2000); }\n"
+    " else if (m.message) show(m.message, 'color:#888;font-style:italic');\n"
+    " if (m.online !== undefined) document.getElementById('online').textContent = 'Online: ' + m.online; };\n"
+    "document.getElementById('name-form').onsubmit = (e) => { e.preventDefault();"
+    " ws.send(JSON.stringify({type:'set-username', username: document.getElementById('name').value})); };\n"
+    "document.getElementById('chat-form').onsubmit = (e) => { e.preventDefault();"
+    " const i = document.getElementById('text'); if (i.value.trim()) { ws.send(JSON.stringify({type:'message',"
+    " text: i.value})); i.value = ''; } };\n"
+    "document.getElementById('text').oninput = () => ws.send(JSON.stringify({type:'typing'}));\n"
+    "</script></body></html>";
+
+static void chat_page(t4_req *req, t4_res *res)
+{
+    (void)req;
+    t4_res_html(res, 200, page);
+}
+T4_GET("/", chat_page)
+T4_GET("/chat/{room}", chat_page)
+
 int main(void)
 {
     return t4_run(NULL) == 0 ? 0 : 1;

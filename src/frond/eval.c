@@ -388,7 +388,7 @@ int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags)
     switch (e->kind) {
     case E_LIT: *out = json_incref(e->lit); return 0;
     case E_CAPTURED:
-        *out = json_incref(st->captured ? st->captured : json_string(""));
+        *out = st->captured ? json_incref(st->captured) : json_string("");
         *flags = T4F_SAFE;
         return *out ? 0 : nomem(st, e);
     case E_NAME: {

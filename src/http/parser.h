@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define T4__HTTP_ERROR (-1)
-#define T4__HTTP_INCOMPLETE (-2)
+#define T4__HTTP_ERROR       (-1)
+#define T4__HTTP_INCOMPLETE  (-2)
 #define T4__HTTP_MAX_HEADERS 100
 
 typedef struct {

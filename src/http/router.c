@@ -66,8 +66,7 @@ static bool is_tchar(unsigned char c)
 
 static bool is_name_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 /* Compiles the pattern copy `p` (modified: names get NUL-terminated) into

@@ -13,7 +13,7 @@
 #define T4__MAX_PARAMS 16
 
 typedef struct {
-    const char *name; /* NUL-terminated, owned by the route */
+    const char *name;  /* NUL-terminated, owned by the route */
     const char *value; /* points into the matched path, NOT NUL-terminated */
     size_t value_len;
 } t4__param;

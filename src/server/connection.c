@@ -43,13 +43,18 @@ static void q_pop(t4__conn *c)
     it->buf = NULL;
     c->q_head = (c->q_head + 1) % c->q_cap;
     c->q_len--;
-    if (c->q_len == 0 && c->q != c->q_inline) {
-        /* An idle connection goes back to its inline queue. */
+    if (c->q_len == 0)
+        c->q_head = 0;
+}
+
+void t4__conn_trim(t4__conn *c)
+{
+    /* A grown queue is kept while the connection is busy (no malloc per
+     * burst) and given back once it has been empty for a tick. */
+    if (c->q_len == 0 && c->q != c->q_inline && !c->writing) {
         free(c->q);
         c->q = c->q_inline;
         c->q_cap = T4__OUTQ_INLINE;
-        c->q_head = 0;
-    } else if (c->q_len == 0) {
         c->q_head = 0;
     }
 }

@@ -223,6 +223,7 @@ static void on_tick(uv_timer_t *t)
                 t4__conn_close_now(c);
             continue;
         }
+        t4__conn_trim(c);
         if (c->kind == T4__CONN_WS)
             t4__ws_tick(c, now);
         else

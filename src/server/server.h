@@ -102,6 +102,8 @@ void t4__flush_dirty(void);
  * peer's FIN (so unread input does not turn into an RST that destroys our
  * last bytes), then close. */
 void t4__conn_close_graceful(t4__conn *c);
+/* Gives an idle connection's grown output queue back (per tick). */
+void t4__conn_trim(t4__conn *c);
 /* Immediate close (drops queued output). */
 void t4__conn_close_now(t4__conn *c);
 /* Pause/resume reading. */

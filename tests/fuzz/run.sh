@@ -21,18 +21,21 @@ out=${FUZZ_BUILD:-$root/build-fuzz}
 CC=${CC:-clang}
 mkdir -p "$out"
 
+# shellcheck disable=SC2054 # the commas are part of -fsanitize=
 flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -g -O1 -fno-omit-frame-pointer
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
     -I"$root/include" -I"$root/src")
-deps="jansson libuv hiredis libcrypto"
+deps=(jansson libuv hiredis libcrypto)
 
 status=0
 for src in "$root"/tests/fuzz/fuzz_*.c; do
     [ -e "$src" ] || continue
     name=$(basename "$src" .c)
     name=${name#fuzz_}
-    if [ $# -gt 0 ] && [[ ! " $* " =~ " $name " ]]; then
-        continue
+    if [ $# -gt 0 ]; then
+        wanted=0
+        for w in "$@"; do [ "$w" = "$name" ] && wanted=1; done
+        [ $wanted = 1 ] || continue
     fi
     srcs=$(sed -n 's/.*FUZZ_SOURCES:\(.*\)/\1/p' "$src" | head -n1)
     libs=()
@@ -41,7 +44,7 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
         files=("${files[@]/#/$root/}")
     else
         mapfile -t files < <(find "$root/src" -name '*.c' | sort)
-        read -r -a libs <<<"$(pkg-config --libs $deps) -lpthread -ldl -lm"
+        read -r -a libs <<<"$(pkg-config --libs "${deps[@]}") -lpthread -ldl -lm"
     fi
     echo "== fuzz_$name: building"
     # shellcheck disable=SC2046

@@ -206,22 +206,23 @@ static void test_incomplete(void **state)
 
 static void test_errors(void **state)
 {
-    assert_fails("\r\n");                         /* no size */
-    assert_fails(";ext\r\n");                     /* no size */
-    assert_fails("g\r\nx\r\n0\r\n\r\n");          /* bad hex */
-    assert_fails("-1\r\n");                       /* sign */
-    assert_fails("0x5\r\nhello\r\n0\r\n\r\n");    /* C-style hex */
-    assert_fails("10000000000000000\r\n");        /* 2^64: overflow */
-    assert_fails("fffffffffffffffff\r\n");        /* overflow */
-    assert_fails("5 x\r\nhello\r\n0\r\n\r\n");    /* junk after BWS */
-    assert_fails("5\rhello\r\n0\r\n\r\n");        /* bare CR */
-    assert_fails("2\r\nabc\r\n0\r\n\r\n");        /* data longer than size */
-    assert_fails("5\r\nhello0\r\n\r\n");          /* missing CRLF after data */
-    assert_fails("5\r\nhello\rx0\r\n\r\n");       /* CR without LF after data */
-    assert_fails("0\r\n\rx");                     /* CR without LF at the end */
-    assert_fails("0\r\nX: y\rz\r\n\r\n");         /* bare CR in a trailer */
-    assert_fails("0\r\n folded\r\n\r\n");         /* obs-fold in trailers */
-    assert_fails("5;a\x01" "b\r\nhello\r\n0\r\n\r\n"); /* control char in extension */
+    assert_fails("\r\n");                      /* no size */
+    assert_fails(";ext\r\n");                  /* no size */
+    assert_fails("g\r\nx\r\n0\r\n\r\n");       /* bad hex */
+    assert_fails("-1\r\n");                    /* sign */
+    assert_fails("0x5\r\nhello\r\n0\r\n\r\n"); /* C-style hex */
+    assert_fails("10000000000000000\r\n");     /* 2^64: overflow */
+    assert_fails("fffffffffffffffff\r\n");     /* overflow */
+    assert_fails("5 x\r\nhello\r\n0\r\n\r\n"); /* junk after BWS */
+    assert_fails("5\rhello\r\n0\r\n\r\n");     /* bare CR */
+    assert_fails("2\r\nabc\r\n0\r\n\r\n");     /* data longer than size */
+    assert_fails("5\r\nhello0\r\n\r\n");       /* missing CRLF after data */
+    assert_fails("5\r\nhello\rx0\r\n\r\n");    /* CR without LF after data */
+    assert_fails("0\r\n\rx");                  /* CR without LF at the end */
+    assert_fails("0\r\nX: y\rz\r\n\r\n");      /* bare CR in a trailer */
+    assert_fails("0\r\n folded\r\n\r\n");      /* obs-fold in trailers */
+    assert_fails("5;a\x01"
+                 "b\r\nhello\r\n0\r\n\r\n"); /* control char in extension */
 }
 
 static void test_meta_limit(void **state)

@@ -323,7 +323,8 @@ static void test_value_trimming(void **state)
 
 static void test_find_header(void **state)
 {
-    assert_ok("GET / HTTP/1.1\r\nHost: h\r\nX-Thing: one\r\nx-thing: two\r\nCONTENT-TYPE: text/plain\r\n\r\n");
+    assert_ok(
+        "GET / HTTP/1.1\r\nHost: h\r\nX-Thing: one\r\nx-thing: two\r\nCONTENT-TYPE: text/plain\r\n\r\n");
     const t4__http_header *h = t4__http_find_header(&H, "x-THING");
     assert_non_null(h);
     assert_slice(h->value, "one");
@@ -368,15 +369,18 @@ static void test_transfer_encoding(void **state)
     assert_true(H.chunked);
 
     /* Both framings: the smuggling classic. */
-    assert_error("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
-    assert_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400);
+    assert_error("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+                 400);
+    assert_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+                 400);
     assert_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\n", 400);
     /* Any other coding, or chunked twice. */
     assert_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501);
     assert_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501);
     assert_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 501);
-    assert_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
-                 501);
+    assert_error(
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        501);
     assert_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: xchunked\r\n\r\n", 501);
     assert_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n\r\n", 501);
     /* RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 is faulty framing. */
@@ -409,7 +413,9 @@ static void test_malformed_400(void **state)
     assert_error("GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", 400);
     assert_error("GET / HTTP/1.1\r\nHost: h\r\nX\x80: y\r\n\r\n", 400);
     /* controls in values */
-    assert_error("GET / HTTP/1.1\r\nHost: h\r\nX: a\x01" "b\r\n\r\n", 400);
+    assert_error("GET / HTTP/1.1\r\nHost: h\r\nX: a\x01"
+                 "b\r\n\r\n",
+                 400);
     assert_error("GET / HTTP/1.1\r\nHost: h\r\nX: a\x7f\r\n\r\n", 400);
     {
         static const char nul[] = "GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n";

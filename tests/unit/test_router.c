@@ -250,9 +250,9 @@ static void test_bad_patterns(void **state)
 {
     t4__router *r = t4__router_new();
     const char *bad[] = {
-        "",       "a",         "a/b",        "/{",          "/{x",         "/{}",        "/{:int}",
-        "/{x:}",  "/{x:float}", "/{x:INT}",  "/{x:path}/y", "/a//b",       "//",         "/x{y}",
-        "/{y}x",  "/a}",        "/{a}/{a}",  "/{a b}",      "/{a:int:x}", "/{a/b}",     "/{{a}}",
+        "",      "a",          "a/b",      "/{",          "/{x",        "/{}",    "/{:int}",
+        "/{x:}", "/{x:float}", "/{x:INT}", "/{x:path}/y", "/a//b",      "//",     "/x{y}",
+        "/{y}x", "/a}",        "/{a}/{a}", "/{a b}",      "/{a:int:x}", "/{a/b}", "/{{a}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         if (t4__router_add(r, "GET", bad[i], H1) != T4_EINVAL)
@@ -280,7 +280,7 @@ static void test_duplicates(void **state)
     assert_int_equal(t4__router_add(r, "GET", "/a/{id:int}", H2), T4_EEXIST);
     assert_int_equal(t4__router_add(r, "GET", "/a/{n:int}/", H2), T4_EEXIST); /* same shape */
     assert_int_equal(t4__router_add(r, "POST", "/a/{id:int}", H2), 0);
-    assert_int_equal(t4__router_add(r, "GET", "/a/{id}", H2), 0); /* different type */
+    assert_int_equal(t4__router_add(r, "GET", "/a/{id}", H2), 0);     /* different type */
     assert_int_equal(t4__router_add(r, "get", "/a/{id:int}", H2), 0); /* methods are case-sensitive */
     assert_int_equal(t4__router_count(r), 4);
     t4__router_free(r);

@@ -161,7 +161,7 @@ static void test_cookies(void **state)
     check_cookies("a=1; b=2", 2, "a=1|b=2|");
     check_cookies("a=1;b=2;  c=3  ", 3, "a=1|b=2|c=3|");
     check_cookies("sid=\"abc def\"", 1, "sid=abc def|");
-    check_cookies("q=\"", 1, "q=\"|");  /* one quote is not a quoted string */
+    check_cookies("q=\"", 1, "q=\"|"); /* one quote is not a quoted string */
     check_cookies("q=\"\"", 1, "q=|");
     check_cookies("a=%20x+y", 1, "a=%20x+y|"); /* not decoded */
     check_cookies("noequals; a=1", 1, "a=1|");

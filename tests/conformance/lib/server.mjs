@@ -1,0 +1,24 @@
+// Per-file server start/stop for the conformance suite.
+import assert from 'node:assert/strict';
+import { startServer } from '../../lib/server.mjs';
+import { RawClient, textFrame } from './ws.mjs';
+
+export const BIN = 'bench/tina4-bench-server';
+
+export async function benchServer(env = {}) {
+  return startServer(BIN, { env: { TINA4_LOG_LEVEL: 'warn', ...env } });
+}
+
+/** The last test of every file: the server still echoes, then stops with 0 (sanitizer-clean). */
+export async function assertEchoAndStop(srv) {
+  const c = await RawClient.open(srv.port, '/echo');
+  c.write(textFrame('still alive'));
+  const f = await c.nextFrame(3000);
+  assert.equal(f.opcode, 1);
+  assert.equal(f.payload.toString(), 'still alive');
+  await c.closeCleanly(1000);
+  RawClient.destroyAll();
+  const { code, signal } = await srv.stop();
+  assert.equal(signal, null, `server died of ${signal}`);
+  assert.equal(code, 0, `server exit code ${code}; stderr:\n${srv.stderr()}`);
+}
