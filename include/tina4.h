@@ -151,6 +151,8 @@ typedef struct t4_config {
     unsigned shutdown_timeout;     /* TINA4_SHUTDOWN_TIMEOUT, 10 s           */
     size_t max_connections;        /* TINA4_MAX_CONNECTIONS, 100000          */
     const char *ws_allowed_origins; /* TINA4_WS_ALLOWED_ORIGINS, "" = any    */
+    const char *ws_backplane;      /* TINA4_WS_BACKPLANE: unset or "redis"   */
+    const char *ws_backplane_url;  /* TINA4_WS_BACKPLANE_URL, redis://localhost:6379 */
     int log_level;                 /* TINA4_LOG_LEVEL: 0 error..3 debug, 2   */
     bool quiet_banner;             /* do not print the start-up banner       */
 } t4_config;
@@ -239,10 +241,13 @@ T4_API const char *t4_ws_param(const t4_ws *ws, const char *name);
 T4_API json_t *t4_ws_params(const t4_ws *ws);
 T4_API const char *t4_ws_header(const t4_ws *ws, const char *name);
 T4_API const char *t4_ws_cookie(const t4_ws *ws, const char *name);
-/* Open connections on this connection's concrete path. */
+/* Open connections on this connection's concrete path: across the cluster
+ * when a backplane is configured, else on this instance. */
 T4_API size_t t4_ws_connection_count(const t4_ws *ws);
-/* Open connections on any concrete path on this instance. */
 T4_API size_t t4_path_connection_count(const char *path);
+/* The same, counting this instance only. */
+T4_API size_t t4_ws_local_connection_count(const t4_ws *ws);
+T4_API size_t t4_path_local_connection_count(const char *path);
 
 /* Per-connection user data; free_fn (may be NULL) runs once after the CLOSE
  * event, so nothing tracked per user can leak. */

@@ -76,15 +76,16 @@ TEST(t_iterable)
 TEST(t_same_as)
 {
     NEED(1);
-    bool same = json_typeof(in) == json_typeof(a[0]) ||
-                (json_is_boolean(in) && json_is_boolean(a[0]) && json_is_true(in) == json_is_true(a[0]));
-    if (same && (json_is_array(in) || json_is_object(in))) {
-        same = json_equal(in, a[0]);
-    } else if (same && json_is_boolean(in)) {
-        same = json_is_true(in) == json_is_true(a[0]);
-    } else if (same && !json_is_null(in)) {
-        same = json_equal(in, a[0]) ||
-               (json_is_real(in) && json_real_value(in) == json_real_value(a[0])); /* NaN aside */
+    const json_t *b = a[0];
+    bool same;
+    if (json_is_boolean(in) || json_is_boolean(b)) {
+        same = json_is_boolean(in) && json_is_boolean(b) && json_is_true(in) == json_is_true(b);
+    } else if (json_typeof(in) != json_typeof(b)) {
+        same = false;
+    } else if (json_is_real(in)) {
+        same = json_real_value(in) == json_real_value(b);
+    } else {
+        same = json_is_null(in) || json_equal(in, (json_t *)b);
     }
     *out = json_boolean(same);
     return 0;

@@ -40,6 +40,10 @@ void t4__config_defaults(t4_config *c)
         c->max_connections = 100000;
     if (!c->ws_allowed_origins)
         c->ws_allowed_origins = "";
+    if (!c->ws_backplane)
+        c->ws_backplane = "";
+    if (!c->ws_backplane_url || !*c->ws_backplane_url)
+        c->ws_backplane_url = "redis://localhost:6379";
 }
 
 int t4__dotenv_load(const char *path)
@@ -201,6 +205,8 @@ int t4_config_from_env(t4_config *c)
     const char *origins = getenv("TINA4_WS_ALLOWED_ORIGINS");
     if (origins)
         c->ws_allowed_origins = origins;
+    c->ws_backplane = getenv("TINA4_WS_BACKPLANE");
+    c->ws_backplane_url = getenv("TINA4_WS_BACKPLANE_URL");
     bad |= parse_log_level(&c->log_level);
     t4__log_level = c->log_level;
     t4__config_defaults(c);

@@ -4,6 +4,7 @@
  * closing are in connection.c.
  */
 #include "server/server.h"
+#include "backplane/backplane.h"
 #include "http/routes.h"
 #include "server/config.h"
 #include "util/log.h"
@@ -407,7 +408,9 @@ int t4_run(const t4_config *cfg_in)
     t4__srv = s;
     pthread_mutex_unlock(&srv_lock);
 
-    int rc = start_listening(s);
+    int rc = t4__backplane_start(&s->loop, &s->cfg);
+    if (rc == 0)
+        rc = start_listening(s);
     if (rc == 0) {
         uv_prepare_init(&s->loop, &s->prepare);
         uv_prepare_start(&s->prepare, on_prepare);
@@ -444,6 +447,7 @@ int t4_run(const t4_config *cfg_in)
     }
 
     t4__push_reset(); /* later pushes from other threads get T4_ESTATE */
+    t4__backplane_stop();
     /* Close whatever is left (handles, connections) and let callbacks run. */
     t4__ws_fire_pending();
     uv_walk(&s->loop, close_walk, NULL);

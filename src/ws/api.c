@@ -1,5 +1,6 @@
 /* The public WebSocket connection API (t4_ws_*): the chapter's connection
  * methods in C. Loop thread only (push.c is the cross-thread way in). */
+#include "backplane/backplane.h"
 #include "util/log.h"
 #include "ws/ws.h"
 #include <stdlib.h>
@@ -144,17 +145,9 @@ static int broadcast(t4_ws *ws, uint8_t opcode, const void *data, size_t len, bo
     int r = check(ws, data, len, fn);
     if (r)
         return r;
-    /* Look the group up by path: in a CLOSE handler the sender has left it,
-     * but its peers should still hear the goodbye. */
-    t4__group *g = ws->group ? ws->group : t4__group_find(ws->path, strlen(ws->path));
-    if (!g)
-        return 0;
-    t4__sbuf *frame = t4__ws_frame_new(opcode, data, len); /* encoded once for all */
-    if (!frame)
-        return T4_ENOMEM;
-    int n = t4__ws_fanout(g, frame, exclude_self ? ws : NULL);
-    t4__sbuf_release(frame);
-    return n;
+    /* By path, not by ws->group: in a CLOSE handler the sender has left its
+     * group, but its peers should still hear the goodbye. */
+    return t4__ws_publish(ws->path, strlen(ws->path), opcode, data, len, exclude_self ? ws : NULL);
 }
 
 int t4_ws_broadcast_text(t4_ws *ws, const char *text, size_t len, bool exclude_self)
@@ -290,7 +283,7 @@ const char *t4_ws_cookie(const t4_ws *ws, const char *name)
     return blob_find(ws, name, SECTION_COOKIES);
 }
 
-size_t t4_path_connection_count(const char *path)
+static size_t count(const char *path, bool cluster)
 {
     if (!path || !t4__on_loop_thread())
         return 0;
@@ -298,12 +291,29 @@ size_t t4_path_connection_count(const char *path)
     const char *q = memchr(path, '?', len);
     if (q)
         len = (size_t)(q - path);
-    return t4__group_count(t4__group_find(path, len));
+    len = t4__group_key_len(path, len);
+    size_t n = t4__group_count(t4__group_find(path, len));
+    return cluster ? n + t4__backplane_remote_count(path, len) : n;
+}
+
+size_t t4_path_connection_count(const char *path)
+{
+    return count(path, true);
+}
+
+size_t t4_path_local_connection_count(const char *path)
+{
+    return count(path, false);
 }
 
 size_t t4_ws_connection_count(const t4_ws *ws)
 {
-    return ws ? t4_path_connection_count(ws->path) : 0;
+    return ws ? count(ws->path, true) : 0;
+}
+
+size_t t4_ws_local_connection_count(const t4_ws *ws)
+{
+    return ws ? count(ws->path, false) : 0;
 }
 
 void t4_ws_set_data(t4_ws *ws, void *data, void (*free_fn)(void *))

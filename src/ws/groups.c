@@ -4,6 +4,7 @@
  * intrusive doubly linked list of members: join, leave and count are O(1);
  * an empty group is freed.
  */
+#include "backplane/backplane.h"
 #include "util/mem.h"
 #include "ws/ws.h"
 #include <stdlib.h>
@@ -67,6 +68,7 @@ t4__group *t4__group_join(t4_ws *ws)
     g->first = ws;
     g->count++;
     ws->group = g;
+    t4__backplane_presence(g->path, g->len, g->count);
     return g;
 }
 
@@ -83,7 +85,9 @@ void t4__group_leave(t4_ws *ws)
         ws->gnext->gprev = ws->gprev;
     ws->gprev = ws->gnext = NULL;
     ws->group = NULL;
-    if (--g->count == 0) {
+    g->count--;
+    t4__backplane_presence(g->path, g->len, g->count);
+    if (g->count == 0) {
         t4__hmap_remove(&groups, &g->node);
         free(g);
         if (groups.count == 0)

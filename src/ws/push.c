@@ -37,20 +37,6 @@ static size_t path_key_len(const char *path)
     return q ? (size_t)(q - path) : strlen(path);
 }
 
-/* Delivers on the loop thread; returns the number of recipients. */
-static int deliver_local(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len)
-{
-    t4__group *g = t4__group_find(path, path_len);
-    if (!g)
-        return 0;
-    t4__sbuf *frame = t4__ws_frame_new(opcode, data, len);
-    if (!frame)
-        return T4_ENOMEM;
-    int n = t4__ws_fanout(g, frame, NULL);
-    t4__sbuf_release(frame);
-    return n;
-}
-
 static int push(const char *path, uint8_t opcode, const void *data, size_t len)
 {
     if (!path || path[0] != '/' || (len && !data)) {
@@ -63,7 +49,7 @@ static int push(const char *path, uint8_t opcode, const void *data, size_t len)
     }
     size_t plen = path_key_len(path);
     if (t4__on_loop_thread())
-        return deliver_local(path, plen, opcode, data, len);
+        return t4__ws_publish(path, plen, opcode, data, len, NULL);
     push_item *it = malloc(sizeof *it + plen + len + 1);
     if (!it)
         return T4_ENOMEM;
@@ -98,7 +84,7 @@ void t4__push_drain(void)
     pthread_mutex_unlock(&lock);
     while (list) {
         push_item *next = list->next;
-        deliver_local(list->data, list->path_len, list->opcode, list->data + list->path_len, list->len);
+        t4__ws_publish(list->data, list->path_len, list->opcode, list->data + list->path_len, list->len, NULL);
         free(list);
         list = next;
     }

@@ -85,4 +85,9 @@ void t4__ws_fail(t4_ws *ws, int code, const char *reason);
 void t4__ws_leave(t4_ws *ws, int code, const char *reason);
 /* Delivers a frame to every open member of a group; returns the count. */
 int t4__ws_fanout(t4__group *g, t4__sbuf *frame, const t4_ws *exclude);
+/* A broadcast or push: delivered to the local members of the path at once
+ * (the frame encoded once), then relayed by the backplane, if any. Returns
+ * the number of local recipients. */
+int t4__ws_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                   const t4_ws *exclude);
 #endif

@@ -8,6 +8,7 @@
  * byte fails the connection at once (1007), even mid-frame. A whole
  * unfragmented frame is delivered in place with no copy.
  */
+#include "backplane/backplane.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "ws/ws.h"
@@ -146,6 +147,41 @@ int t4__ws_fanout(t4__group *g, t4__sbuf *frame, const t4_ws *exclude)
         if (t4__ws_queue_frame(m, frame) == 0)
             n++;
     }
+    return n;
+}
+
+int t4__ws_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                   const t4_ws *exclude)
+{
+    int n = 0;
+    path_len = t4__group_key_len(path, path_len);
+    t4__group *g = t4__group_find(path, path_len);
+    if (g) {
+        t4__sbuf *frame = t4__ws_frame_new(opcode, data, len); /* encoded once for all */
+        if (!frame)
+            return T4_ENOMEM;
+        n = t4__ws_fanout(g, frame, exclude);
+        t4__sbuf_release(frame);
+    }
+    t4__backplane_publish(path, path_len, opcode, data, len, exclude ? exclude->id : NULL);
+    return n;
+}
+
+int t4__ws_deliver_local(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                         const char *exclude_id)
+{
+    t4__group *g = t4__group_find(path, path_len);
+    if (!g)
+        return 0;
+    const t4_ws *exclude = NULL;
+    for (const t4_ws *m = t4__group_first(g); exclude_id && m; m = m->gnext)
+        if (strcmp(m->id, exclude_id) == 0)
+            exclude = m;
+    t4__sbuf *frame = t4__ws_frame_new(opcode, data, len);
+    if (!frame)
+        return T4_ENOMEM;
+    int n = t4__ws_fanout(g, frame, exclude);
+    t4__sbuf_release(frame);
     return n;
 }
 

@@ -1,0 +1,70 @@
+/*
+ * Backplane selection: TINA4_WS_BACKPLANE unset -> none (every call is a
+ * no-op), "redis" -> the Redis implementation (redis.c), anything else -> a
+ * start-up error. The implementation is a small table of functions, as
+ * facil.io's pub/sub engines are, so another relay can be added beside it.
+ */
+#include "backplane/backplane.h"
+#include "backplane/relay.h"
+#include "util/log.h"
+#include "util/random_id.h"
+#include <string.h>
+#include <strings.h>
+
+static const t4__relay *relay; /* NULL: local only */
+static char instance_id[T4__ID_LEN + 1];
+
+int t4__backplane_start(uv_loop_t *loop, const t4_config *cfg)
+{
+    relay = NULL;
+    if (!instance_id[0] && t4__random_id(instance_id) != 0)
+        return T4_EIO;
+    const char *kind = cfg->ws_backplane;
+    if (!kind || !*kind || strcasecmp(kind, "none") == 0)
+        return 0;
+    if (strcasecmp(kind, "redis") != 0) {
+        t4_log(T4_LOG_ERROR, "TINA4_WS_BACKPLANE=%s: unknown backplane (expected \"redis\" or unset)", kind);
+        return T4_EINVAL;
+    }
+    const t4__relay *r = &t4__relay_redis;
+    int rc = r->start(loop, cfg, instance_id);
+    if (rc != 0)
+        return rc;
+    relay = r;
+    return 0;
+}
+
+void t4__backplane_stop(void)
+{
+    if (relay)
+        relay->stop();
+    relay = NULL;
+}
+
+bool t4__backplane_active(void)
+{
+    return relay != NULL;
+}
+
+const char *t4__backplane_instance_id(void)
+{
+    return instance_id;
+}
+
+void t4__backplane_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                           const char *exclude_id)
+{
+    if (relay)
+        relay->publish(path, path_len, opcode, data, len, exclude_id);
+}
+
+void t4__backplane_presence(const char *path, size_t path_len, size_t local_count)
+{
+    if (relay)
+        relay->presence(path, path_len, local_count);
+}
+
+size_t t4__backplane_remote_count(const char *path, size_t path_len)
+{
+    return relay ? relay->remote_count(path, path_len) : 0;
+}

@@ -1,0 +1,21 @@
+/* A backplane implementation: a table of functions (see backplane.h for
+ * what each call means). */
+#ifndef T4_BACKPLANE_RELAY_H
+#define T4_BACKPLANE_RELAY_H
+#include "tina4.h"
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct t4__relay {
+    const char *name;
+    int (*start)(uv_loop_t *loop, const t4_config *cfg, const char *instance_id);
+    void (*stop)(void);
+    void (*publish)(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                    const char *exclude_id);
+    void (*presence)(const char *path, size_t path_len, size_t local_count);
+    size_t (*remote_count)(const char *path, size_t path_len);
+} t4__relay;
+
+extern const t4__relay t4__relay_redis;
+#endif
