@@ -226,9 +226,9 @@ static void finish_body(t4__conn *c)
     t4__http_state *st = c->http;
     t4__http_head h;
     int status;
-    /* The head was valid when it arrived; parsing the copy cannot fail. */
-    t4__http_parse_head(st->head.data, st->head.len, 0, st->head.len + 1, &h, &status);
-    if (t4__buf_reserve(&st->body, 1) != 0) {
+    /* The head was valid under these limits when it arrived. */
+    int r = t4__http_parse_head(st->head.data, st->head.len, 0, t4__srv->cfg.http_max_header, &h, &status);
+    if (r <= 0 || t4__buf_reserve(&st->body, 1) != 0) {
         t4__conn_close_now(c);
         return;
     }

@@ -4,10 +4,10 @@
 #
 #   tests/fuzz/run.sh [seconds] [name...]     e.g. tests/fuzz/run.sh 60 http_parser
 #
-# A target lists the library sources it needs in a comment line
+# A target is linked with the library sources listed in a comment line
 #   FUZZ_SOURCES: src/a.c src/b.c
-# (so it builds while the rest of the library is in flux); without one it is
-# linked against every src/**/*.c and the library's pkg-config dependencies.
+# or, without one, with src/<x>/<y>.c for each #include "<x>/<y>.h" it has.
+# Fuzz targets test pure codecs, so no other library is linked.
 # An optional libFuzzer dictionary tests/fuzz/<name>.dict is used when present.
 # Binaries, new corpus entries and crash artifacts go to build-fuzz/ (ignored
 # by git); the seed directories are only read. Exits non-zero if any target
@@ -25,7 +25,6 @@ mkdir -p "$out"
 flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -g -O1 -fno-omit-frame-pointer
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
     -I"$root/include" -I"$root/src")
-deps=(jansson libuv hiredis libcrypto)
 
 status=0
 for src in "$root"/tests/fuzz/fuzz_*.c; do
@@ -38,17 +37,20 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
         [ $wanted = 1 ] || continue
     fi
     srcs=$(sed -n 's/.*FUZZ_SOURCES:\(.*\)/\1/p' "$src" | head -n1)
-    libs=()
+    files=()
     if [ -n "$srcs" ]; then
         read -r -a files <<<"$srcs"
         files=("${files[@]/#/$root/}")
     else
-        mapfile -t files < <(find "$root/src" -name '*.c' | sort)
-        read -r -a libs <<<"$(pkg-config --libs "${deps[@]}") -lpthread -ldl -lm"
+        # src/<x>/<y>.c for every #include "<x>/<y>.h" that has one.
+        while read -r h; do
+            c="$root/src/${h%.h}.c"
+            if [ -f "$c" ]; then files+=("$c"); fi
+        done < <(sed -n 's/^#include "\(.*\.h\)".*/\1/p' "$src")
     fi
     echo "== fuzz_$name: building"
     # shellcheck disable=SC2046
-    "$CC" "${flags[@]}" $(pkg-config --cflags jansson) "$src" "${files[@]}" "${libs[@]}" -o "$out/fuzz_$name"
+    "$CC" "${flags[@]}" $(pkg-config --cflags jansson) "$src" "${files[@]}" -o "$out/fuzz_$name"
     seeds="$root/tests/fuzz/corpus/$name"
     work="$out/corpus-$name"
     mkdir -p "$seeds" "$work" "$out/artifacts-$name"
