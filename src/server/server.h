@@ -26,7 +26,7 @@ typedef struct {
     size_t off;
 } t4__outq_item;
 
-#define T4__OUTQ_INLINE 4
+#define T4__OUTQ_INLINE 2
 
 typedef enum {
     T4__CONN_HTTP = 0,

@@ -3,7 +3,7 @@
 
 /* Size classes 256 B .. 64 KiB; larger buffers are malloc'd and freed. */
 #define CLASSES 9
-#define MAX_POOLED_PER_CLASS 1024
+#define MAX_POOLED_BYTES (256 * 1024) /* per class: enough for bursts, small at idle */
 static const size_t class_size[CLASSES] = {256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
 static t4__sbuf *pool[CLASSES];
 static unsigned pooled[CLASSES];
@@ -40,7 +40,7 @@ void t4__sbuf_release(t4__sbuf *b)
 {
     if (!b || --b->refs > 0)
         return;
-    if (b->cls != 0xff && pooled[b->cls] < MAX_POOLED_PER_CLASS) {
+    if (b->cls != 0xff && (pooled[b->cls] + 1) * class_size[b->cls] <= MAX_POOLED_BYTES) {
         b->next_free = pool[b->cls];
         pool[b->cls] = b;
         pooled[b->cls]++;

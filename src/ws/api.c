@@ -147,7 +147,7 @@ static int broadcast(t4_ws *ws, uint8_t opcode, const void *data, size_t len, bo
         return r;
     /* By path, not by ws->group: in a CLOSE handler the sender has left its
      * group, but its peers should still hear the goodbye. */
-    return t4__ws_publish(ws->path, strlen(ws->path), opcode, data, len, exclude_self ? ws : NULL);
+    return t4__ws_publish(t4__ws_path(ws), strlen(t4__ws_path(ws)), opcode, data, len, exclude_self ? ws : NULL);
 }
 
 int t4_ws_broadcast_text(t4_ws *ws, const char *text, size_t len, bool exclude_self)
@@ -226,7 +226,7 @@ const char *t4_ws_id(const t4_ws *ws)
 
 const char *t4_ws_path(const t4_ws *ws)
 {
-    return ws ? ws->path : NULL;
+    return ws ? t4__ws_path(ws) : NULL;
 }
 
 /* Walks the blob: params, then headers, then cookies (see ws.h). */
@@ -236,7 +236,7 @@ static const char *blob_find(const t4_ws *ws, const char *name, int section)
 {
     if (!ws || !name || !ws->blob)
         return NULL;
-    const char *p = ws->blob;
+    const char *p = ws->blob + strlen(ws->blob) + 1; /* after the path */
     unsigned total = (unsigned)ws->nparams + ws->nheaders + ws->ncookies;
     for (unsigned i = 0; i < total; i++) {
         const char *v = p + strlen(p) + 1;
@@ -262,7 +262,7 @@ json_t *t4_ws_params(const t4_ws *ws_c)
         return NULL;
     if (!ws->params_json) {
         ws->params_json = json_object();
-        const char *p = ws->blob;
+        const char *p = ws->blob + strlen(ws->blob) + 1;
         for (unsigned i = 0; p && ws->params_json && i < ws->nparams; i++) {
             const char *v = p + strlen(p) + 1;
             if (!json_object_get(ws->params_json, p))
@@ -308,12 +308,12 @@ size_t t4_path_local_connection_count(const char *path)
 
 size_t t4_ws_connection_count(const t4_ws *ws)
 {
-    return ws ? count(ws->path, true) : 0;
+    return ws ? count(t4__ws_path(ws), true) : 0;
 }
 
 size_t t4_ws_local_connection_count(const t4_ws *ws)
 {
-    return ws ? count(ws->path, false) : 0;
+    return ws ? count(t4__ws_path(ws), false) : 0;
 }
 
 void t4_ws_set_data(t4_ws *ws, void *data, void (*free_fn)(void *))

@@ -48,13 +48,13 @@ t4__group *t4__group_find(const char *path, size_t len)
 
 t4__group *t4__group_join(t4_ws *ws)
 {
-    size_t len = strlen(ws->path);
-    t4__group *g = t4__group_find(ws->path, len);
+    size_t len = strlen(t4__ws_path(ws));
+    t4__group *g = t4__group_find(t4__ws_path(ws), len);
     if (!g) {
         g = calloc(1, sizeof *g + len + 1);
         if (!g)
             return NULL;
-        memcpy(g->path, ws->path, len);
+        memcpy(g->path, t4__ws_path(ws), len);
         g->len = len;
         if (t4__hmap_insert(&groups, &g->node, t4__hash_bytes(g->path, len)) != 0) {
             free(g);

@@ -56,6 +56,16 @@ static bool origin_allowed(const char *allowed, const t4__http_head *h)
     return false;
 }
 
+static bool handshake_only(t4__slice name)
+{
+    static const char *const names[] = {"Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
+                                        "Sec-WebSocket-Extensions"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (name.n == strlen(names[i]) && strncasecmp(name.p, names[i], name.n) == 0)
+            return true;
+    return false;
+}
+
 typedef struct {
     t4__buf *blob;
     const t4__param *params;
@@ -103,20 +113,23 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
         t4__http_fail(c, 503, NULL, NULL);
         return;
     }
-    char *path = malloc(h->path.n + 1);
+    /* The decoded path lives in the request arena only while the blob is
+     * built; the connection keeps its own copy at the head of the blob. */
+    t4__arena *arena = &s->arena;
+    char *path = t4__arena_alloc(arena, h->path.n + 1);
     ssize_t plen = path ? t4__url_decode(path, h->path.p, h->path.n, false) : -1;
     void *handler = NULL;
     t4__param params[T4__MAX_PARAMS];
     size_t nparams = 0;
     t4__router *routes = t4__routes_ws();
     if (plen <= 0 || path[0] != '/') {
-        free(path);
+        t4__arena_reset(arena);
         t4__http_fail(c, 400, NULL, NULL);
         return;
     }
     if (!routes || t4__router_match(routes, NULL, path, (size_t)plen, &handler, params, &nparams, NULL, 0) !=
                        T4__MATCH_FOUND) {
-        free(path);
+        t4__arena_reset(arena);
         t4__http_fail(c, 404, NULL, NULL);
         return;
     }
@@ -124,7 +137,12 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     t4_ws *ws = calloc(1, sizeof *ws);
     t4__buf blob = {0};
     bool ok = ws != NULL && t4__random_id(ws->id) == 0;
-    /* Params: path params, then query pairs not shadowed by them. */
+    /* One allocation per connection for everything kept from the request:
+     * the concrete path, then params (path params, then query pairs not
+     * shadowed by them), headers and cookies as NUL-separated pairs. */
+    size_t key_len = t4__group_key_len(path, (size_t)plen);
+    ok = ok && t4__buf_reserve(&blob, 256) == 0 && t4__buf_append(&blob, path, key_len) == 0 &&
+         t4__buf_append(&blob, "", 1) == 0;
     for (size_t i = 0; ok && i < nparams; i++) {
         ok = t4__buf_append(&blob, params[i].name, strlen(params[i].name) + 1) == 0 &&
              t4__buf_append(&blob, params[i].value, params[i].value_len) == 0 &&
@@ -137,6 +155,8 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     uint16_t nheaders = 0;
     for (size_t i = 0; ok && i < h->num_headers; i++) {
         const t4__http_header *hd = &h->headers[i];
+        if (handshake_only(hd->name))
+            continue; /* mechanics of the upgrade: of no use to the app */
         ok = t4__buf_append(&blob, hd->name.p, hd->name.n) == 0 && t4__buf_append(&blob, "", 1) == 0 &&
              t4__buf_append(&blob, hd->value.p, hd->value.n) == 0 && t4__buf_append(&blob, "", 1) == 0;
         nheaders++;
@@ -146,18 +166,19 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     if (ok && cookie)
         t4__parse_cookies(cookie->value.p, cookie->value.n, add_query, &cc);
     ok = ok && !cc.failed;
+    t4__arena_reset(arena);
     if (!ok) {
         t4_log(T4_LOG_ERROR, "out of memory in the WebSocket handshake");
-        free(path);
         free(ws);
         t4__buf_free(&blob);
         t4__http_fail(c, 503, NULL, NULL);
         return;
     }
-    path[t4__group_key_len(path, (size_t)plen)] = '\0';
-    ws->path = path;
-    ws->blob = blob.data;
-    ws->nparams = (uint16_t)(nparams + bc.added);
+    /* Give back the slack of the doubling buffer: it lives as long as the
+     * connection (idle memory per connection is a measured target). */
+    char *exact = realloc(blob.data, blob.len);
+    ws->blob = exact ? exact : blob.data;
+        ws->nparams = (uint16_t)(nparams + bc.added);
     ws->nheaders = nheaders;
     ws->ncookies = cc.added;
     ws->conn = c;
@@ -172,7 +193,6 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
                      "Sec-WebSocket-Accept: %s\r\n\r\n",
                      accept);
     if (t4__conn_queue_copy(c, resp, (size_t)n) != 0 || !t4__group_join(ws)) {
-        free(ws->path);
         free(ws->blob);
         free(ws);
         t4__conn_close_now(c);
@@ -182,7 +202,5 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     c->ws = ws;
     t4__ws_handle_register(ws);
     t4_msg none = {0};
-    ws->in_handler = true;
-    ws->handler(ws, T4_WS_OPEN, none);
-    ws->in_handler = false;
-}
+        ws->handler(ws, T4_WS_OPEN, none);
+    }

@@ -33,10 +33,10 @@ struct t4_ws {
     t4_ws *gprev, *gnext; /* group membership */
     t4__hnode hnode;      /* handle table entry */
     uint64_t handle;
-    /* Params, headers and cookies in one block of "name\0value\0" pairs:
-     * params first (path params, then query pairs not shadowed by them),
-     * then the handshake's headers, then its cookies. */
-    char *blob;
+    /* One block: the path, then "name\0value\0" pairs: params (path params,
+     * then query pairs not shadowed by them), the handshake's headers (less
+     * the upgrade mechanics), then its cookies. */
+    char *blob; /* starts with the concrete path (the group key): see t4__ws_path */
     uint16_t nparams, nheaders, ncookies;
     json_t *params_json; /* built on first t4_ws_params() */
     void *user;
@@ -46,18 +46,21 @@ struct t4_ws {
     bool close_fired : 1;
     bool pending : 1;    /* on the pending CLOSE-event list */
     bool have_frame : 1; /* a frame header has been parsed */
-    bool in_handler : 1;
     uint8_t msg_opcode; /* TEXT/BINARY of a fragmented message in progress, else 0 */
     uint16_t close_code;
     char *close_reason;
     t4__ws_frame frame;
     uint64_t frame_seen; /* payload bytes of the current frame already unmasked/validated */
     t4__utf8 utf8;
-    t4__buf msg; /* reassembly of a fragmented message */
+    t4__buf *msg; /* reassembly of a fragmented message (only while one arrives) */
     uint64_t last_ping;
-    uint64_t close_deadline;
     t4_ws *next_pending;
 };
+
+static inline const char *t4__ws_path(const t4_ws *ws)
+{
+    return ws->blob;
+}
 
 /* Groups (groups.c): concrete path -> members. */
 t4__group *t4__group_join(t4_ws *ws);

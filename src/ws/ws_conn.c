@@ -101,7 +101,7 @@ void t4__ws_begin_close(t4_ws *ws, int code, const char *reason)
         return;
     queue_close_frame(ws, code, reason);
     ws->phase = T4__WS_CLOSE_SENT;
-    ws->close_deadline = uv_now(&t4__srv->loop) + t4__srv->cfg.ws_close_timeout;
+    ws->conn->deadline = uv_now(&t4__srv->loop) + t4__srv->cfg.ws_close_timeout;
     t4__ws_leave(ws, code, reason);
 }
 
@@ -129,7 +129,7 @@ int t4__ws_queue_frame(t4_ws *ws, t4__sbuf *b)
         t4__sbuf_release(b);
         t4_log(T4_LOG_WARN,
                "WebSocket %s on %s: %zu bytes unsent (TINA4_WS_MAX_BACKPRESSURE); closing with 1013", ws->id,
-               ws->path, c->out_bytes);
+               t4__ws_path(ws), c->out_bytes);
         t4__ws_begin_close(ws, 1013, "slow consumer: message backlog too large");
         return T4_EBACKPRESSURE;
     }
@@ -226,6 +226,15 @@ static void on_close_frame(t4_ws *ws, const uint8_t *p, size_t len)
     t4__conn_close_graceful(ws->conn);
 }
 
+static void free_msg(t4_ws *ws)
+{
+    if (ws->msg) {
+        t4__buf_free(ws->msg);
+        free(ws->msg);
+        ws->msg = NULL;
+    }
+}
+
 static bool frame_is_text(const t4_ws *ws)
 {
     return ws->frame.opcode == T4__WS_OP_TEXT ||
@@ -260,16 +269,18 @@ static void on_frame(t4_ws *ws, uint8_t *payload, size_t len)
         deliver(ws, (char *)payload, len, !text);
         return;
     }
-    if (ws->phase == T4__WS_OPEN && t4__buf_append(&ws->msg, payload, len) != 0) {
+    if (!ws->msg && !(ws->msg = calloc(1, sizeof *ws->msg))) {
+        t4__ws_fail(ws, 1011, "out of memory");
+        return;
+    }
+    if (t4__buf_append(ws->msg, payload, len) != 0) {
         t4__ws_fail(ws, 1011, "out of memory");
         return;
     }
     if (f->fin) {
         ws->msg_opcode = 0;
-        if (ws->msg.len == 0 && !ws->msg.data)
-            t4__buf_reserve(&ws->msg, 0);
-        deliver(ws, ws->msg.data ? ws->msg.data : (char *)"", ws->msg.len, !text);
-        t4__buf_free(&ws->msg); /* idle connections keep no message buffer */
+        deliver(ws, ws->msg->data, ws->msg->len, !text);
+        free_msg(ws); /* idle connections keep no message buffer */
     }
 }
 
@@ -303,7 +314,7 @@ static bool accept_header(t4_ws *ws)
         t4__ws_fail(ws, 1002, "new message before the fragmented one ended");
         return false;
     }
-    uint64_t so_far = f->opcode == T4__WS_OP_CONT ? ws->msg.len : 0;
+    uint64_t so_far = f->opcode == T4__WS_OP_CONT && ws->msg ? ws->msg->len : 0;
     if (so_far + f->len > t4__srv->cfg.ws_max_message) {
         t4__ws_fail(ws, 1009, "message too big");
         return false;
@@ -384,7 +395,7 @@ void t4__ws_tick(t4__conn *c, uint64_t now)
     t4_ws *ws = c->ws;
     const t4_config *cfg = &t4__srv->cfg;
     if (ws->phase == T4__WS_CLOSE_SENT) {
-        if (now >= ws->close_deadline)
+        if (now >= c->deadline)
             t4__conn_close_now(c); /* the peer never answered our close */
         return;
     }
@@ -428,10 +439,9 @@ void t4__ws_free(t4__conn *c)
     fire_close(ws);
     if (ws->params_json)
         json_decref(ws->params_json);
-    t4__buf_free(&ws->msg);
+    free_msg(ws);
     free(ws->close_reason);
-    free(ws->blob);
-    free(ws->path);
+    free(ws->blob); /* also holds path */
     free(ws);
     c->ws = NULL;
 }
