@@ -70,6 +70,9 @@ void t4__http_tick(t4__conn *c, uint64_t now)
         }
     } else if (c->q_len == 0 && !c->writing && !c->close_after_flush && now - c->last_read >= cfg->http_keepalive) {
         t4__conn_close_now(c); /* idle keep-alive connection */
+    } else if ((c->q_len > 0 || c->writing) && now - c->last_write >= cfg->http_header_timeout) {
+        t4_log(T4_LOG_INFO, "client stopped reading its responses; closing");
+        t4__conn_close_now(c); /* output made no progress for a header timeout */
     }
 }
 

@@ -81,6 +81,8 @@ int t4__conn_queue(t4__conn *c, t4__sbuf *b)
     t4__outq_item *it = &c->q[(c->q_head + c->q_len) % c->q_cap];
     it->buf = b;
     it->off = 0;
+    if (c->q_len == 0 && !c->writing)
+        c->last_write = uv_now(&t4__srv->loop); /* the send-timeout clock starts now */
     c->q_len++;
     c->out_bytes += b->len;
     mark_dirty(c);
@@ -100,6 +102,8 @@ int t4__conn_queue_copy(t4__conn *c, const void *p, size_t n)
 /* Drops `n` written bytes from the front of the queue. */
 static void q_consume(t4__conn *c, size_t n)
 {
+    if (n)
+        c->last_write = uv_now(&t4__srv->loop);
     c->out_bytes -= n;
     while (n > 0 && c->q_len > 0) {
         t4__outq_item *it = q_at(c, 0);
@@ -158,6 +162,7 @@ static void on_write(uv_write_t *w, int status)
         }
         return;
     }
+    c->last_write = uv_now(&t4__srv->loop);
     while (n-- > 0) {
         t4__outq_item *it = q_at(c, 0);
         c->out_bytes -= it->buf->len - it->off;
@@ -232,9 +237,22 @@ void t4__flush_dirty(void)
 /* Closing                                                            */
 /* ---------------------------------------------------------------- */
 
+static void unlink_dirty(t4__conn *c)
+{
+    for (t4__conn **p = &t4__srv->dirty; *p; p = &(*p)->next_dirty) {
+        if (*p == c) {
+            *p = c->next_dirty;
+            break;
+        }
+    }
+    c->dirty = false;
+}
+
 static void on_closed(uv_handle_t *h)
 {
     t4__conn *c = h->data;
+    if (c->dirty && t4__srv)
+        unlink_dirty(c); /* never leave a freed connection on the flush list */
     while (c->q_len > 0)
         q_pop(c);
     if (c->q != c->q_inline)

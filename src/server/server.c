@@ -77,6 +77,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     t4__conn *c = stream->data;
     if (buf->base == t4__srv->readbuf)
         t4__srv->readbuf_busy = false;
+    if (nread == UV_ENOBUFS)
+        return; /* no buffer this time (cannot happen: reads are not nested) */
     if (nread < 0) {
         if (c->kind == T4__CONN_WS)
             t4__ws_on_disconnect(c);

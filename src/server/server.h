@@ -45,6 +45,7 @@ struct t4__conn {
     t4__outq_item q_inline[T4__OUTQ_INLINE];
     size_t out_bytes;            /* queued and not yet written */
     uint64_t last_read;          /* uv_now of the last bytes read */
+    uint64_t last_write;         /* uv_now of the last output progress */
     uint64_t deadline;           /* kind-specific timeout, ms (0 = none) */
     uint8_t kind;
     bool dirty : 1;              /* on the flush list */
