@@ -11,8 +11,11 @@ ulimit -n 65536 2>/dev/null || true
 echo "== unit tests (ctest, $build)"
 (cd "$build" && ctest --output-on-failure --timeout 300)
 
+echo "== Frond vs Twig differential"
+bash tests/frond/differential.sh
+
 suites=()
-for d in tests/integration tests/conformance tests/browser; do
+for d in tests/integration tests/conformance tests/backplane tests/browser; do
   compgen -G "$d/*.test.mjs" >/dev/null && suites+=("$d"/*.test.mjs)
 done
 echo "== ${#suites[@]} node test file(s)"

@@ -8,7 +8,8 @@ int t4__fesc_parse(const char *s, t4__fesc *out)
     static const struct {
         const char *name;
         t4__fesc esc;
-    } tab[] = {{"html", ESC_HTML}, {"js", ESC_JS}, {"url", ESC_URL}, {"css", ESC_CSS}, {"html_attr", ESC_ATTR}};
+    } tab[] = {
+        {"html", ESC_HTML}, {"js", ESC_JS}, {"url", ESC_URL}, {"css", ESC_CSS}, {"html_attr", ESC_ATTR}};
     for (size_t i = 0; i < sizeof tab / sizeof *tab; i++) {
         if (strcmp(s, tab[i].name) == 0) {
             *out = tab[i].esc;
@@ -41,15 +42,29 @@ void t4__fescape(t4__fbuf *b, const char *s, size_t n, t4__fesc how)
         size_t k = how == ESC_URL || how == ESC_HTML ? 1 : t4__futf8_decode(s + i, n - i, &cp);
         unsigned char c = (unsigned char)s[i];
         switch (how) {
-        case ESC_NONE: t4__fbuf_put(b, s + i, k); break;
+        case ESC_NONE:
+            t4__fbuf_put(b, s + i, k);
+            break;
         case ESC_HTML:
             switch (c) {
-            case '&': t4__fbuf_puts(b, "&amp;"); break;
-            case '<': t4__fbuf_puts(b, "&lt;"); break;
-            case '>': t4__fbuf_puts(b, "&gt;"); break;
-            case '"': t4__fbuf_puts(b, "&quot;"); break;
-            case '\'': t4__fbuf_puts(b, "&#39;"); break; /* the project's choice; Twig writes &#039; */
-            default: t4__fbuf_putc(b, (char)c); break;
+            case '&':
+                t4__fbuf_puts(b, "&amp;");
+                break;
+            case '<':
+                t4__fbuf_puts(b, "&lt;");
+                break;
+            case '>':
+                t4__fbuf_puts(b, "&gt;");
+                break;
+            case '"':
+                t4__fbuf_puts(b, "&quot;");
+                break;
+            case '\'':
+                t4__fbuf_puts(b, "&#039;"); /* as Twig writes it */
+                break; /* the project's choice; Twig writes &#039; */
+            default:
+                t4__fbuf_putc(b, (char)c);
+                break;
             }
             break;
         case ESC_URL:

@@ -142,8 +142,12 @@ static int arith(t4__frs *st, const t4__fexpr *e, json_t *a, json_t *b, json_t *
             json_decref(x);
             json_decref(y);
             return t4__frs_error(st, e->line, e->col, "unsupported operand types: %s and %s",
-                                 json_is_string(a) ? "string" : json_is_integer(a) ? "int" : "other",
-                                 json_is_string(b) ? "string" : json_is_integer(b) ? "int" : "other");
+                                 json_is_string(a)    ? "string"
+                                 : json_is_integer(a) ? "int"
+                                                      : "other",
+                                 json_is_string(b)    ? "string"
+                                 : json_is_integer(b) ? "int"
+                                                      : "other");
         }
     }
     bool ints = json_is_integer(x) && json_is_integer(y);
@@ -212,7 +216,9 @@ static int arith(t4__frs *st, const t4__fexpr *e, json_t *a, json_t *b, json_t *
             *out = json_real(pow(xd, yd));
         }
         break;
-    default: *out = json_null(); break;
+    default:
+        *out = json_null();
+        break;
     }
     json_decref(x);
     json_decref(y);
@@ -250,7 +256,7 @@ static int binary(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags
         }
         if (!(fa & T4F_UNDEF) && !json_is_null(a)) {
             *out = a;
-            *flags = fa & T4F_SAFE;
+            *flags = fa & (T4F_SAFE | T4F_CONST);
             return 0;
         }
         json_decref(a);
@@ -261,15 +267,33 @@ static int binary(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags
         return rc;
     }
     switch (e->op) {
-    case OP_EQ: *out = json_boolean(t4__fv_loose_eq(a, b)); break;
-    case OP_NE: *out = json_boolean(!t4__fv_loose_eq(a, b)); break;
-    case OP_LT: *out = json_boolean(t4__fv_compare(a, b) < 0); break;
-    case OP_GT: *out = json_boolean(t4__fv_compare(a, b) > 0); break;
-    case OP_LE: *out = json_boolean(t4__fv_compare(a, b) <= 0); break;
-    case OP_GE: *out = json_boolean(t4__fv_compare(a, b) >= 0); break;
-    case OP_CMP: *out = json_integer(t4__fv_compare(a, b)); break;
-    case OP_IN: *out = json_boolean(t4__fin(a, b)); break;
-    case OP_NOTIN: *out = json_boolean(!t4__fin(a, b)); break;
+    case OP_EQ:
+        *out = json_boolean(t4__fv_loose_eq(a, b));
+        break;
+    case OP_NE:
+        *out = json_boolean(!t4__fv_loose_eq(a, b));
+        break;
+    case OP_LT:
+        *out = json_boolean(t4__fv_compare(a, b) < 0);
+        break;
+    case OP_GT:
+        *out = json_boolean(t4__fv_compare(a, b) > 0);
+        break;
+    case OP_LE:
+        *out = json_boolean(t4__fv_compare(a, b) <= 0);
+        break;
+    case OP_GE:
+        *out = json_boolean(t4__fv_compare(a, b) >= 0);
+        break;
+    case OP_CMP:
+        *out = json_integer(t4__fv_compare(a, b));
+        break;
+    case OP_IN:
+        *out = json_boolean(t4__fin(a, b));
+        break;
+    case OP_NOTIN:
+        *out = json_boolean(!t4__fin(a, b));
+        break;
     case OP_STARTS:
     case OP_ENDS: {
         bool r = false;
@@ -289,8 +313,12 @@ static int binary(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags
         t4__fbuf_free(&buf);
         break;
     }
-    case OP_RANGE: rc = t4__frange(st, e, a, b, NULL, out); break;
-    default: rc = arith(st, e, a, b, out); break;
+    case OP_RANGE:
+        rc = t4__frange(st, e, a, b, NULL, out);
+        break;
+    default:
+        rc = arith(st, e, a, b, out);
+        break;
     }
     json_decref(a);
     json_decref(b);
@@ -327,13 +355,15 @@ static void free_args(json_t **args, size_t n)
     free(args);
 }
 
-static int call_fn(t4__frs *st, const t4__fexpr *e, json_t *in, json_t **out, unsigned *flags)
+static int call_fn(t4__frs *st, const t4__fexpr *e, json_t *in, unsigned in_flags, json_t **out,
+                   unsigned *flags)
 {
     json_t **args = NULL;
     int rc = eval_args(st, e, &args);
     if (!rc) {
-        *flags = 0;
+        *flags = (in_flags & (T4F_SAFE | T4F_CONST)) ? T4F_IN_SAFE : 0;
         rc = e->fn(st, e, in, args, e->nargs, out, flags);
+        *flags &= ~T4F_IN_SAFE;
         if (!rc && !*out) {
             rc = nomem(st, e);
         }
@@ -358,20 +388,19 @@ static int eval_filter(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *
                 return 0;
             }
             rc = t4__frs_eval(st, e->args[0], out, flags);
-            *flags &= ~T4F_UNDEF;
+            *flags = 0;
             return rc;
         }
         *out = in;
         *flags = 0;
         return 0;
     }
-    if (strcmp(e->name, "raw") == 0 || ((fin & T4F_SAFE) && (!strcmp(e->name, "escape") || !strcmp(e->name, "e")) &&
-                                        (e->nargs == 0))) {
+    if (strcmp(e->name, "raw") == 0) {
         *out = in;
         *flags = T4F_SAFE;
         return 0;
     }
-    rc = call_fn(st, e, in, out, flags);
+    rc = call_fn(st, e, in, fin, out, flags);
     json_decref(in);
     return rc;
 }
@@ -386,7 +415,10 @@ int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags)
     *out = NULL;
     int rc = 0;
     switch (e->kind) {
-    case E_LIT: *out = json_incref(e->lit); return 0;
+    case E_LIT:
+        *out = json_incref(e->lit);
+        *flags = T4F_CONST;
+        return 0;
     case E_CAPTURED:
         *out = st->captured ? json_incref(st->captured) : json_string("");
         *flags = T4F_SAFE;
@@ -469,7 +501,8 @@ int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags)
             const t4__fimport *im = find_import(st, e->a->name, true);
             if (im) {
                 char *mname = t4__fv_str(e->b->lit);
-                rc = mname ? t4__frs_call_macro(st, e, im->target, mname, e->args, e->nargs, out) : nomem(st, e);
+                rc = mname ? t4__frs_call_macro(st, e, im->target, mname, e->args, e->nargs, out)
+                           : nomem(st, e);
                 free(mname);
                 *flags = T4F_SAFE;
                 return rc;
@@ -495,7 +528,8 @@ int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags)
         json_decref(obj);
         return 0;
     }
-    case E_BIN: return binary(st, e, out, flags);
+    case E_BIN:
+        return binary(st, e, out, flags);
     case E_UN: {
         json_t *a;
         if ((rc = t4__frs_eval(st, e->a, &a, NULL))) {
@@ -534,7 +568,7 @@ int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags)
         bool t = t4__fv_truthy(c);
         if (t && !e->b) {
             *out = c;
-            *flags = fc & T4F_SAFE;
+            *flags = fc & (T4F_SAFE | T4F_CONST);
             return 0;
         }
         json_decref(c);
@@ -542,7 +576,8 @@ int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags)
         *flags &= ~T4F_UNDEF;
         return rc;
     }
-    case E_FILTER: return eval_filter(st, e, out, flags);
+    case E_FILTER:
+        return eval_filter(st, e, out, flags);
     case E_TEST: {
         json_t *in;
         unsigned fin = 0;
@@ -554,7 +589,7 @@ int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags)
             json_decref(in);
             return 0;
         }
-        rc = call_fn(st, e, in, out, flags);
+        rc = call_fn(st, e, in, 0, out, flags);
         json_decref(in);
         return rc;
     }
@@ -563,7 +598,7 @@ int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags)
             *flags = T4F_SAFE;
             return t4__frs_parent(st, e, out);
         }
-        return call_fn(st, e, NULL, out, flags);
+        return call_fn(st, e, NULL, 0, out, flags);
     case E_MACRO: {
         const t4__fimport *im = find_import(st, e->name, false);
         if (!im) {

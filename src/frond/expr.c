@@ -129,7 +129,8 @@ static int parse_args(t4__fp *p, t4__fexpr *e)
         if (t4__fp_is(p, T4F_PUNCT, ")")) {
             break;
         }
-        if (t4__fp_tok(p)->type == T4F_NAME && peek(p, 1)->type == T4F_PUNCT && strcmp(peek(p, 1)->s, "=") == 0) {
+        if (t4__fp_tok(p)->type == T4F_NAME && peek(p, 1)->type == T4F_PUNCT &&
+            strcmp(peek(p, 1)->s, "=") == 0) {
             return t4__fp_fail(p, NULL, "named arguments are not supported");
         }
         t4__fexpr *a;
@@ -147,12 +148,7 @@ static int number_lit(t4__fp *p, const t4__ftok *t, t4__fexpr *e)
         long long v = strtoll(t->s, NULL, 10);
         e->lit = errno == ERANGE ? json_real(strtod(t->s, NULL)) : json_integer(v);
     } else {
-        double d = strtod(t->s, NULL);
-        if (d == (double)(long long)d && d < 9.2e18 && d > -9.2e18) {
-            e->lit = json_integer((long long)d); /* Twig prints 1.0 as 1 */
-        } else {
-            e->lit = json_real(d);
-        }
+        e->lit = json_real(strtod(t->s, NULL));
     }
     return e->lit ? 0 : oom(p);
 }
@@ -357,6 +353,9 @@ static int parse_primary(t4__fp *p, t4__fexpr **out)
     t4__fexpr *e = NULL;
     int rc = 0;
     *out = NULL;
+    if (p->depth >= T4F_MAX_DEPTH) {
+        return t4__fp_fail(p, t, "expression nested too deeply");
+    }
     if (t->type == T4F_NAME && strcmp(t->s, "not") == 0) {
         p->i++;
         e = t4__fexpr_new(E_UN, t);
@@ -364,7 +363,9 @@ static int parse_primary(t4__fp *p, t4__fexpr **out)
             return oom(p);
         }
         e->op = OP_NOT;
+        p->depth++;
         rc = parse_binary(p, 50, &e->a);
+        p->depth--;
         *out = e;
         return rc;
     }
@@ -375,7 +376,9 @@ static int parse_primary(t4__fp *p, t4__fexpr **out)
             return oom(p);
         }
         e->op = t->s[0] == '-' ? OP_NEG : OP_POS;
+        p->depth++;
         rc = parse_binary(p, 200, &e->a);
+        p->depth--;
         *out = e;
         return rc;
     }
@@ -474,10 +477,10 @@ static int binop(t4__fp *p, int *prec, bool *right, int *ntok)
             const char *s;
             int op, prec;
         } tab[] = {
-            {"==", OP_EQ, 20},     {"!=", OP_NE, 20},     {"<=>", OP_CMP, 20},  {"<", OP_LT, 20},
-            {">", OP_GT, 20},      {"<=", OP_LE, 20},     {">=", OP_GE, 20},    {"..", OP_RANGE, 25},
-            {"+", OP_ADD, 30},     {"-", OP_SUB, 30},     {"~", OP_CONCAT, 40}, {"*", OP_MUL, 60},
-            {"/", OP_DIV, 60},     {"//", OP_FDIV, 60},   {"%", OP_MOD, 60},    {"**", OP_POW, 200},
+            {"==", OP_EQ, 20},        {"!=", OP_NE, 20},   {"<=>", OP_CMP, 20},  {"<", OP_LT, 20},
+            {">", OP_GT, 20},         {"<=", OP_LE, 20},   {">=", OP_GE, 20},    {"..", OP_RANGE, 25},
+            {"+", OP_ADD, 30},        {"-", OP_SUB, 30},   {"~", OP_CONCAT, 40}, {"*", OP_MUL, 60},
+            {"/", OP_DIV, 60},        {"//", OP_FDIV, 60}, {"%", OP_MOD, 60},    {"**", OP_POW, 200},
             {"??", OP_COALESCE, 300},
         };
         for (size_t i = 0; i < sizeof tab / sizeof *tab; i++) {
@@ -603,7 +606,12 @@ static int parse_binary(t4__fp *p, int min, t4__fexpr **out)
 int t4__fp_expr(t4__fp *p, t4__fexpr **out)
 {
     *out = NULL;
+    if (p->depth >= T4F_MAX_DEPTH) {
+        return t4__fp_fail(p, NULL, "expression nested too deeply");
+    }
+    p->depth++;
     int rc = parse_binary(p, 0, out);
+    p->depth--;
     while (!rc && t4__fp_is(p, T4F_PUNCT, "?")) {
         t4__ftok *q = t4__fp_tok(p);
         p->i++;

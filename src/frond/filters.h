@@ -3,10 +3,10 @@
 #define T4_FROND_FILTERS_H
 #include "frond/internal.h"
 
-#define FILTER(name)                                                                                           \
+#define FILTER(name)                                                                                         \
     int name(t4__frs *st, const t4__fexpr *e, json_t *in, json_t **a, size_t na, json_t **out, unsigned *fl)
 
-#define ARG(i) ((i) < na ? a[(i)] : NULL)
+#define ARG(i)     ((i) < na ? a[(i)] : NULL)
 #define ARG_SET(i) ((i) < na && !json_is_null(a[(i)]))
 
 /* string filters (filters_str.c) */

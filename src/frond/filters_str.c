@@ -20,9 +20,9 @@ FILTER(t4__ff_escape)
         char *s = t4__ff_str(a[0], NULL);
         int bad = !s || t4__fesc_parse(s, &how);
         if (bad) {
-            int rc = t4__frs_error(st, e->line, e->col,
-                                   "invalid escaping strategy '%s' (valid ones: html, js, url, css, html_attr)",
-                                   s ? s : "");
+            int rc = t4__frs_error(
+                st, e->line, e->col,
+                "invalid escaping strategy '%s' (valid ones: html, js, url, css, html_attr)", s ? s : "");
             free(s);
             return rc;
         }
@@ -70,10 +70,18 @@ static int change_case(t4__frs *st, const t4__fexpr *e, json_t *in, json_t **out
         i += t4__futf8_decode(s + i, n - i, &cp);
         unsigned o;
         switch (mode) {
-        case CASE_UPPER: o = t4__futf8_upper(cp); break;
-        case CASE_LOWER: o = t4__futf8_lower(cp); break;
-        case CASE_CAPITAL: o = first ? t4__futf8_upper(cp) : t4__futf8_lower(cp); break;
-        default: o = (first || !is_word_char(prev)) ? t4__futf8_upper(cp) : t4__futf8_lower(cp); break;
+        case CASE_UPPER:
+            o = t4__futf8_upper(cp);
+            break;
+        case CASE_LOWER:
+            o = t4__futf8_lower(cp);
+            break;
+        case CASE_CAPITAL:
+            o = first ? t4__futf8_upper(cp) : t4__futf8_lower(cp);
+            break;
+        default:
+            o = (first || !is_word_char(prev)) ? t4__futf8_upper(cp) : t4__futf8_lower(cp);
+            break;
         }
         t4__futf8_put(&b, o);
         prev = cp;
@@ -147,7 +155,7 @@ FILTER(t4__ff_nl2br)
     }
     t4__fbuf esc = {0}, b = {0};
     const char *p = s;
-    if (!(*fl & T4F_SAFE)) {
+    if (!(*fl & T4F_IN_SAFE)) {
         t4__fescape(&esc, s, n, ESC_HTML);
         p = esc.p ? esc.p : "";
         n = esc.n;
@@ -514,11 +522,21 @@ FILTER(t4__ff_format)
             snprintf(tmp, sizeof tmp, plus && x >= 0 ? "+%lld" : "%lld", x);
             break;
         }
-        case 'u': snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)t4__fv_to_int(v)); break;
-        case 'x': snprintf(tmp, sizeof tmp, "%llx", (unsigned long long)t4__fv_to_int(v)); break;
-        case 'X': snprintf(tmp, sizeof tmp, "%llX", (unsigned long long)t4__fv_to_int(v)); break;
-        case 'o': snprintf(tmp, sizeof tmp, "%llo", (unsigned long long)t4__fv_to_int(v)); break;
-        case 'c': tmp[0] = (char)t4__fv_to_int(v), tmp[1] = '\0'; break;
+        case 'u':
+            snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)t4__fv_to_int(v));
+            break;
+        case 'x':
+            snprintf(tmp, sizeof tmp, "%llx", (unsigned long long)t4__fv_to_int(v));
+            break;
+        case 'X':
+            snprintf(tmp, sizeof tmp, "%llX", (unsigned long long)t4__fv_to_int(v));
+            break;
+        case 'o':
+            snprintf(tmp, sizeof tmp, "%llo", (unsigned long long)t4__fv_to_int(v));
+            break;
+        case 'c':
+            tmp[0] = (char)t4__fv_to_int(v), tmp[1] = '\0';
+            break;
         case 'b': {
             unsigned long long x = (unsigned long long)t4__fv_to_int(v);
             char r[70];
@@ -548,13 +566,16 @@ FILTER(t4__ff_format)
             if (ep) {
                 int ex = atoi(ep + 1);
                 *ep = '\0';
-                snprintf(tmp, sizeof tmp, "%s%s%c%c%d", plus && x >= 0 ? "+" : "", c, conv, ex < 0 ? '-' : '+',
-                         ex < 0 ? -ex : ex);
+                snprintf(tmp, sizeof tmp, "%s%s%c%c%d", plus && x >= 0 ? "+" : "", c, conv,
+                         ex < 0 ? '-' : '+', ex < 0 ? -ex : ex);
             }
             break;
         }
         case 'g':
-        case 'G': snprintf(tmp, sizeof tmp, conv == 'g' ? "%.*g" : "%.*G", prec < 0 ? 6 : prec, t4__fv_to_double(v)); break;
+        case 'G':
+            snprintf(tmp, sizeof tmp, conv == 'g' ? "%.*g" : "%.*G", prec < 0 ? 6 : prec,
+                     t4__fv_to_double(v));
+            break;
         case 's': {
             size_t len;
             heap = t4__ff_str(v, &len);
@@ -568,7 +589,9 @@ FILTER(t4__ff_format)
             body = heap;
             break;
         }
-        default: rc = t4__frs_error(st, e->line, e->col, "format: unknown conversion '%c'", conv); break;
+        default:
+            rc = t4__frs_error(st, e->line, e->col, "format: unknown conversion '%c'", conv);
+            break;
         }
         if (rc) {
             free(heap);

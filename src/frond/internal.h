@@ -28,8 +28,8 @@ char *t4__fasprintf(const char *fmt, ...) T4__PRINTF(1, 2);
 char *t4__fvasprintf(const char *fmt, va_list ap);
 
 /* ---- UTF-8 helpers (utf8.c) ---- */
-size_t t4__futf8_len(const char *s, size_t n);                       /* code points */
-size_t t4__futf8_decode(const char *s, size_t n, unsigned *cp);      /* bytes used, >= 1 */
+size_t t4__futf8_len(const char *s, size_t n);                  /* code points */
+size_t t4__futf8_decode(const char *s, size_t n, unsigned *cp); /* bytes used, >= 1 */
 void t4__futf8_put(t4__fbuf *b, unsigned cp);
 unsigned t4__futf8_lower(unsigned cp);
 unsigned t4__futf8_upper(unsigned cp);
@@ -128,13 +128,13 @@ struct t4__fexpr {
     t4__fexpr_kind kind;
     int op;
     int line, col;
-    json_t *lit;   /* E_LIT */
-    char *name;    /* E_NAME, E_FILTER, E_TEST, E_FUNC, E_MACRO */
+    json_t *lit; /* E_LIT */
+    char *name;  /* E_NAME, E_FILTER, E_TEST, E_FUNC, E_MACRO */
     t4__fexpr *a, *b, *c;
     t4__fexpr **args; /* E_ARRAY items, E_MAP key/value pairs, call arguments */
     size_t nargs;
-    bool call;     /* E_ATTR: obj.name(args) */
-    t4__ffn fn;    /* resolved filter/test/function */
+    bool call;  /* E_ATTR: obj.name(args) */
+    t4__ffn fn; /* resolved filter/test/function */
 };
 
 typedef enum {
@@ -161,7 +161,7 @@ typedef struct {
     size_t n, cap;
 } t4__fnodes;
 
-#define T4F_ONLY 1
+#define T4F_ONLY           1
 #define T4F_IGNORE_MISSING 2
 
 struct t4__fnode {
@@ -170,9 +170,9 @@ struct t4__fnode {
     char *text; /* N_TEXT */
     size_t len;
     t4__fexpr *e1, *e2;
-    char *name, *name2;   /* N_FOR value/key, N_SETBLOCK, N_BLOCK, N_IMPORT alias */
-    char **names;         /* N_SET targets, N_FROM macro names/aliases (pairs) */
-    t4__fexpr **exprs;    /* N_SET values */
+    char *name, *name2; /* N_FOR value/key, N_SETBLOCK, N_BLOCK, N_IMPORT alias */
+    char **names;       /* N_SET targets, N_FROM macro names/aliases (pairs) */
+    t4__fexpr **exprs;  /* N_SET values */
     size_t nnames, nexprs;
     t4__fnodes body, alt; /* alt: else branch */
     int flags;
@@ -216,7 +216,7 @@ bool t4__ffilter_safe(const char *name); /* output is markup (raw, escape, nl2br
 /* ---- values (value.c) ---- */
 bool t4__fv_truthy(const json_t *v);
 void t4__fv_append(t4__fbuf *b, const json_t *v); /* PHP string conversion */
-char *t4__fv_str(const json_t *v);                 /* malloc'd */
+char *t4__fv_str(const json_t *v);                /* malloc'd */
 void t4__fv_float(t4__fbuf *b, double d, int precision);
 bool t4__fv_numeric_str(const char *s, size_t n, bool allow_trailing, json_t **num);
 json_t *t4__fv_to_number(const json_t *v, bool *ok); /* new ref: integer or real */
@@ -239,7 +239,7 @@ typedef struct {
     bool list;
 } t4__fparr;
 void t4__fparr_init(t4__fparr *a);
-void t4__fparr_append(t4__fparr *a, json_t *v); /* steals v */
+void t4__fparr_append(t4__fparr *a, json_t *v);               /* steals v */
 void t4__fparr_set(t4__fparr *a, const char *key, json_t *v); /* steals v */
 json_t *t4__fparr_finish(t4__fparr *a);
 /* Iterate a sequence or mapping: cb gets key (string; NULL index for lists) */
@@ -272,8 +272,8 @@ typedef struct t4__frs {
     t4__frond *f;
     t4__fbuf *out;
     json_t *ctx;
-    const t4__ftpl *tpl;   /* the template whose code runs */
-    t4__fblk *blocks;      /* the block chain of the current render */
+    const t4__ftpl *tpl; /* the template whose code runs */
+    t4__fblk *blocks;    /* the block chain of the current render */
     size_t nblocks;
     const char *cur_block; /* for parent() */
     const t4__ftpl *cur_block_owner;
@@ -289,10 +289,11 @@ int t4__frs_error(t4__frs *st, int line, int col, const char *fmt, ...) T4__PRIN
 int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags);
 int t4__frs_render_nodes(t4__frs *st, const t4__fnodes *l);
 int t4__frs_render_template(t4__frs *st, const t4__ftpl *t);
-int t4__frs_call_macro(t4__frs *st, const t4__fexpr *at, const t4__ftpl *t, const char *name, t4__fexpr **args,
-                       size_t nargs, json_t **out);
+int t4__frs_call_macro(t4__frs *st, const t4__fexpr *at, const t4__ftpl *t, const char *name,
+                       t4__fexpr **args, size_t nargs, json_t **out);
 int t4__frs_parent(t4__frs *st, const t4__fexpr *at, json_t **out);
-int t4__frs_include(t4__frs *st, const t4__fexpr *at, json_t *name, json_t *with, bool only, bool ignore_missing);
+int t4__frs_include(t4__frs *st, const t4__fexpr *at, json_t *name, json_t *with, bool only,
+                    bool ignore_missing);
 int t4__frs_spaceless(t4__fbuf *b, const char *s, size_t n);
 int t4__frs_block(t4__frs *st, const t4__fexpr *at, const char *name, json_t **out);
 int t4__frange(t4__frs *st, const t4__fexpr *at, json_t *lo, json_t *hi, json_t *step, json_t **out);
@@ -300,8 +301,10 @@ bool t4__ftest_empty(const json_t *v);
 int t4__fin(const json_t *needle, const json_t *hay);
 void t4__fctx_set(json_t *ctx, const char *name, json_t *v, bool safe); /* steals v */
 #define T4F_SAFE_MARK '\x01' /* ctx key "\x01name": the variable holds markup */
-#define T4F_SAFE 1u
-#define T4F_UNDEF 2u
+#define T4F_SAFE      1u
+#define T4F_UNDEF     2u
+#define T4F_IN_SAFE   8u /* given to a filter: its input is markup */
+#define T4F_CONST     4u /* a literal: printed without escaping, like Twig */
 #define T4F_MAX_DEPTH 200
 
 /* ---- loader (loader.c) ---- */

@@ -13,6 +13,7 @@ typedef struct {
     size_t n, i;
     size_t tpos, line_start; /* position tracking (monotonic) */
     int line;
+    int depth;
     t4__ftoks *out;
     char **err;
 } L;
@@ -247,13 +248,52 @@ static int lex_string(L *l)
             char e = l->s[l->i + 1];
             l->i += 2;
             switch (e) {
-            case 'n': t4__fbuf_putc(&b, '\n'); break;
-            case 't': t4__fbuf_putc(&b, '\t'); break;
-            case 'r': t4__fbuf_putc(&b, '\r'); break;
-            case 'v': t4__fbuf_putc(&b, '\v'); break;
-            case 'f': t4__fbuf_putc(&b, '\f'); break;
-            case 'e': t4__fbuf_putc(&b, 27); break;
-            default: t4__fbuf_putc(&b, e); break;
+            case 'n':
+                t4__fbuf_putc(&b, '\n');
+                break;
+            case 't':
+                t4__fbuf_putc(&b, '\t');
+                break;
+            case 'r':
+                t4__fbuf_putc(&b, '\r');
+                break;
+            case 'v':
+                t4__fbuf_putc(&b, '\v');
+                break;
+            case 'f':
+                t4__fbuf_putc(&b, '\f');
+                break;
+            case 'e':
+                t4__fbuf_putc(&b, 27);
+                break;
+            case 'a':
+                t4__fbuf_putc(&b, 7);
+                break;
+            case 'b':
+                t4__fbuf_putc(&b, 8);
+                break;
+            case 'x': {
+                int v = 0, k = 0;
+                while (k < 2 && l->i < l->n && strchr("0123456789abcdefABCDEF", l->s[l->i]) && l->s[l->i]) {
+                    char h = l->s[l->i++];
+                    v = v * 16 + (h <= '9' ? h - '0' : (h | 32) - 'a' + 10);
+                    k++;
+                }
+                t4__fbuf_putc(&b, k ? (char)v : 'x');
+                break;
+            }
+            default:
+                if (e >= '0' && e <= '7') {
+                    int v = e - '0', k = 1;
+                    while (k < 3 && l->i < l->n && l->s[l->i] >= '0' && l->s[l->i] <= '7') {
+                        v = v * 8 + (l->s[l->i++] - '0');
+                        k++;
+                    }
+                    t4__fbuf_putc(&b, (char)v);
+                } else {
+                    t4__fbuf_putc(&b, e);
+                }
+                break;
             }
             continue;
         }
@@ -268,7 +308,14 @@ static int lex_string(L *l)
             t4__fbuf_free(&b);
             size_t open = l->i;
             l->i += 2;
-            if ((rc = lex_expr(l, CLOSE_INTERP, open)) || (rc = emit(l, T4F_PUNCT, ")", 1, l->i - 1))) {
+            if (l->depth >= T4F_MAX_DEPTH) {
+                rc = fail(l, open, "string interpolation nested too deeply", NULL);
+                break;
+            }
+            l->depth++;
+            rc = lex_expr(l, CLOSE_INTERP, open);
+            l->depth--;
+            if (rc || (rc = emit(l, T4F_PUNCT, ")", 1, l->i - 1))) {
                 break;
             }
             first = false;
@@ -466,7 +513,8 @@ void t4__frond_toks_free(t4__ftoks *t)
 
 const char *t4__ftok_type_name(t4__ftok_type t)
 {
-    static const char *const names[] = {"text",   "{{",     "}}",     "{%",          "%}",         "name",
-                                        "number", "string", "operator", "punctuation", "end of template"};
+    static const char *const names[] = {"text",           "{{",     "}}",     "{%",       "%}",
+                                        "name",           "number", "string", "operator", "punctuation",
+                                        "end of template"};
     return (unsigned)t < sizeof names / sizeof *names ? names[t] : "?";
 }

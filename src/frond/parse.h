@@ -9,10 +9,11 @@ typedef struct {
     size_t i;
     char **err;
     t4__ftpl *tpl;
-    t4__fesc esc;       /* current autoescape strategy */
-    char **from_names;  /* callables imported with {% from %} */
+    t4__fesc esc;      /* current autoescape strategy */
+    char **from_names; /* callables imported with {% from %} */
     size_t nfrom;
     int block_depth;
+    int depth; /* nesting guard */
 } t4__fp;
 
 t4__ftok *t4__fp_tok(t4__fp *p);

@@ -166,7 +166,7 @@ static int parse_if(t4__fp *p, t4__fnode *n)
 
 static int parse_for(t4__fp *p, t4__fnode *n, const t4__ftok *open)
 {
-    const t4__ftok *a, *b = NULL;
+    const t4__ftok *a = NULL, *b = NULL;
     int rc = expect_name(p, &a);
     if (!rc && t4__fp_accept(p, T4F_PUNCT, ",")) {
         rc = expect_name(p, &b);
@@ -198,7 +198,7 @@ static int parse_set(t4__fp *p, t4__fnode *n, const t4__ftok *open)
 {
     int rc;
     do {
-        const t4__ftok *t;
+        const t4__ftok *t = NULL;
         if ((rc = expect_name(p, &t)) || (rc = push_name(p, n, t->s))) {
             return rc;
         }
@@ -215,7 +215,8 @@ static int parse_set(t4__fp *p, t4__fnode *n, const t4__ftok *open)
             }
         } while (t4__fp_accept(p, T4F_PUNCT, ","));
         if (n->nexprs != n->nnames) {
-            return t4__fp_fail(p, open, "when using set, you must have the same number of variables and assignments");
+            return t4__fp_fail(p, open,
+                               "when using set, you must have the same number of variables and assignments");
         }
         return end_of_tag(p);
     }
@@ -231,7 +232,7 @@ static int parse_set(t4__fp *p, t4__fnode *n, const t4__ftok *open)
 
 static int parse_block(t4__fp *p, t4__fnode *n, const t4__ftok *open)
 {
-    const t4__ftok *t;
+    const t4__ftok *t = NULL;
     int rc = expect_name(p, &t);
     if (rc) {
         return rc;
@@ -286,7 +287,7 @@ static int parse_include(t4__fp *p, t4__fnode *n)
 
 static int parse_macro(t4__fp *p, const t4__ftok *open)
 {
-    const t4__ftok *t;
+    const t4__ftok *t = NULL;
     int rc = expect_name(p, &t);
     if (rc) {
         return rc;
@@ -310,7 +311,7 @@ static int parse_macro(t4__fp *p, const t4__ftok *open)
         if (m->nparams && (rc = t4__fp_expect(p, T4F_PUNCT, ","))) {
             return rc;
         }
-        const t4__ftok *a;
+        const t4__ftok *a = NULL;
         if ((rc = expect_name(p, &a))) {
             return rc;
         }
@@ -372,7 +373,7 @@ static int parse_from(t4__fp *p, t4__fnode *n)
         return rc;
     }
     do {
-        const t4__ftok *m, *alias;
+        const t4__ftok *m = NULL, *alias = NULL;
         if ((rc = expect_name(p, &m))) {
             return rc;
         }
@@ -380,7 +381,8 @@ static int parse_from(t4__fp *p, t4__fnode *n)
         if (t4__fp_accept(p, T4F_NAME, "as") && (rc = expect_name(p, &alias))) {
             return rc;
         }
-        if ((rc = push_name(p, n, m->s)) || (rc = push_name(p, n, alias->s)) || (rc = add_from_name(p, alias->s))) {
+        if ((rc = push_name(p, n, m->s)) || (rc = push_name(p, n, alias->s)) ||
+            (rc = add_from_name(p, alias->s))) {
             return rc;
         }
     } while (t4__fp_accept(p, T4F_PUNCT, ","));
@@ -413,15 +415,28 @@ static int parse_autoescape(t4__fp *p, t4__fnode *n, const t4__ftok *open)
     return rc ? rc : close_tag(p, NULL);
 }
 
+static int parse_tag_inner(t4__fp *p, t4__fnodes *out, const t4__ftok *tag);
+
 static int parse_tag(t4__fp *p, t4__fnodes *out, const t4__ftok *tag)
+{
+    if (p->depth >= T4F_MAX_DEPTH) {
+        return t4__fp_fail(p, tag, "tags nested too deeply");
+    }
+    p->depth++;
+    int rc = parse_tag_inner(p, out, tag);
+    p->depth--;
+    return rc;
+}
+
+static int parse_tag_inner(t4__fp *p, t4__fnodes *out, const t4__ftok *tag)
 {
     const char *s = tag->s;
     int rc;
     p->i++;
-#define NEW(kind)                                                                                              \
-    t4__fnode *n = node_new(p, kind, tag);                                                                     \
-    if ((rc = push(p, out, n))) {                                                                              \
-        return rc;                                                                                             \
+#define NEW(kind)                                                                                            \
+    t4__fnode *n = node_new(p, kind, tag);                                                                   \
+    if ((rc = push(p, out, n))) {                                                                            \
+        return rc;                                                                                           \
     }
     if (strcmp(s, "if") == 0) {
         NEW(N_IF);
@@ -462,7 +477,7 @@ static int parse_tag(t4__fp *p, t4__fnodes *out, const t4__ftok *tag)
     }
     if (strcmp(s, "import") == 0) {
         NEW(N_IMPORT);
-        const t4__ftok *alias;
+        const t4__ftok *alias = NULL;
         if ((rc = parse_import_expr(p, n)) || (rc = t4__fp_expect(p, T4F_NAME, "as")) ||
             (rc = expect_name(p, &alias))) {
             return rc;
@@ -524,10 +539,9 @@ static int parse_tag(t4__fp *p, t4__fnodes *out, const t4__ftok *tag)
         return end_of_tag(p);
     }
 #undef NEW
-    static const char *const closers[] = {"endif",    "endfor",        "endblock",     "endset",
-                                          "endmacro", "endautoescape", "endspaceless", "endapply",
-                                          "endwith",  "else",          "elseif",       "endverbatim",
-                                          "endraw",   NULL};
+    static const char *const closers[] = {"endif",         "endfor",       "endblock", "endset",  "endmacro",
+                                          "endautoescape", "endspaceless", "endapply", "endwith", "else",
+                                          "elseif",        "endverbatim",  "endraw",   NULL};
     for (size_t i = 0; closers[i]; i++) {
         if (strcmp(s, closers[i]) == 0) {
             return t4__fp_fail(p, tag, "unexpected '%s' tag", s);
@@ -547,8 +561,8 @@ static int parse_body(t4__fp *p, t4__fnodes *out, const char *const *ends, const
         switch (t->type) {
         case T4F_EOF:
             if (ends) {
-                return t4__fp_fail(p, t, "unexpected end of template (unclosed '%s' opened at line %d)", opener,
-                                   open_at->line);
+                return t4__fp_fail(p, t, "unexpected end of template (unclosed '%s' opened at line %d)",
+                                   opener, open_at->line);
             }
             return 0;
         case T4F_TEXT: {

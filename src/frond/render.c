@@ -13,7 +13,8 @@ static int nomem(t4__frs *st, int line, int col)
 
 static int print_value(t4__frs *st, json_t *v, unsigned flags, t4__fesc esc)
 {
-    if ((flags & T4F_SAFE) || esc == ESC_NONE || json_is_integer(v) || json_is_boolean(v) || json_is_null(v)) {
+    if ((flags & (T4F_SAFE | T4F_CONST)) || esc == ESC_NONE || json_is_integer(v) || json_is_boolean(v) ||
+        json_is_null(v)) {
         t4__fv_append(st->out, v);
         return 0;
     }
@@ -125,10 +126,10 @@ static int for_item(void *ud, const char *key, size_t idx, json_t *v)
         t4__fctx_set(st->ctx, n->name2, int_key ? json_integer(ik) : json_string(key), false);
     }
     t4__fctx_set(st->ctx, n->name, json_incref(v), false);
-    json_t *loop = json_pack("{s:I,s:I,s:I,s:I,s:b,s:b,s:I}", "index", (json_int_t)idx + 1, "index0",
-                             (json_int_t)idx, "revindex", (json_int_t)(fs->len - idx), "revindex0",
-                             (json_int_t)(fs->len - idx - 1), "first", idx == 0, "last", idx + 1 == fs->len,
-                             "length", (json_int_t)fs->len);
+    json_t *loop =
+        json_pack("{s:I,s:I,s:I,s:I,s:b,s:b,s:I}", "index", (json_int_t)idx + 1, "index0", (json_int_t)idx,
+                  "revindex", (json_int_t)(fs->len - idx), "revindex0", (json_int_t)(fs->len - idx - 1),
+                  "first", idx == 0, "last", idx + 1 == fs->len, "length", (json_int_t)fs->len);
     if (!loop) {
         return nomem(st, n->line, n->col);
     }
@@ -335,8 +336,8 @@ static int render_import(t4__frs *st, const t4__fnode *n)
     return rc ? nomem(st, n->line, n->col) : 0;
 }
 
-int t4__frs_call_macro(t4__frs *st, const t4__fexpr *at, const t4__ftpl *t, const char *name, t4__fexpr **args,
-                       size_t nargs, json_t **out)
+int t4__frs_call_macro(t4__frs *st, const t4__fexpr *at, const t4__ftpl *t, const char *name,
+                       t4__fexpr **args, size_t nargs, json_t **out)
 {
     const t4__fmacro *m = NULL;
     for (size_t i = 0; i < t->nmacros; i++) {
@@ -345,7 +346,8 @@ int t4__frs_call_macro(t4__frs *st, const t4__fexpr *at, const t4__ftpl *t, cons
         }
     }
     if (!m) {
-        return t4__frs_error(st, at->line, at->col, "macro '%s' is not defined in template '%s'", name, t->name);
+        return t4__frs_error(st, at->line, at->col, "macro '%s' is not defined in template '%s'", name,
+                             t->name);
     }
     if (st->depth >= T4F_MAX_DEPTH) {
         return t4__frs_error(st, at->line, at->col, "maximum nesting depth exceeded");
@@ -472,7 +474,8 @@ int t4__frs_render_template(t4__frs *st, const t4__ftpl *t)
     return rc;
 }
 
-int t4__frs_include(t4__frs *st, const t4__fexpr *at, json_t *name, json_t *with, bool only, bool ignore_missing)
+int t4__frs_include(t4__frs *st, const t4__fexpr *at, json_t *name, json_t *with, bool only,
+                    bool ignore_missing)
 {
     json_t *names = json_is_array(name) ? json_incref(name) : json_pack("[O]", name);
     if (!names) {
@@ -538,7 +541,9 @@ static int render_node(t4__frs *st, const t4__fnode *n)
     json_t *v = NULL;
     unsigned fl = 0;
     switch (n->kind) {
-    case N_TEXT: t4__fbuf_put(st->out, n->text, n->len); return 0;
+    case N_TEXT:
+        t4__fbuf_put(st->out, n->text, n->len);
+        return 0;
     case N_PRINT:
         if ((rc = t4__frs_eval(st, n->e1, &v, &fl))) {
             return rc;
@@ -553,8 +558,10 @@ static int render_node(t4__frs *st, const t4__fnode *n)
         bool t = t4__fv_truthy(v);
         json_decref(v);
         return t4__frs_render_nodes(st, t ? &n->body : &n->alt);
-    case N_FOR: return render_for(st, n);
-    case N_SET: return render_set(st, n);
+    case N_FOR:
+        return render_for(st, n);
+    case N_SET:
+        return render_set(st, n);
     case N_SETBLOCK:
         if ((rc = capture(st, &n->body, &v))) {
             return rc;
@@ -581,7 +588,8 @@ static int render_node(t4__frs *st, const t4__fnode *n)
         return rc;
     }
     case N_IMPORT:
-    case N_FROM: return render_import(st, n);
+    case N_FROM:
+        return render_import(st, n);
     case N_SPACELESS:
         if ((rc = capture(st, &n->body, &v))) {
             return rc;
@@ -636,7 +644,8 @@ static int render_node(t4__frs *st, const t4__fnode *n)
         }
         json_decref(v);
         return 0;
-    case N_BODY: return t4__frs_render_nodes(st, &n->body);
+    case N_BODY:
+        return t4__frs_render_nodes(st, &n->body);
     }
     return 0;
 }

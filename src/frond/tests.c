@@ -18,11 +18,13 @@ bool t4__ftest_empty(const json_t *v)
     return false;
 }
 
-#define TEST(name) static int name(t4__frs *st, const t4__fexpr *e, json_t *in, json_t **a, size_t na, json_t **out, unsigned *fl)
-#define NEED(k)                                                                                                \
-    if (na < (k)) {                                                                                            \
-        return t4__frs_error(st, e->line, e->col, "the test '%s' needs %d argument%s", e->name, (k),          \
-                             (k) == 1 ? "" : "s");                                                             \
+#define TEST(name)                                                                                           \
+    static int name(t4__frs *st, const t4__fexpr *e, json_t *in, json_t **a, size_t na, json_t **out,        \
+                    unsigned *fl)
+#define NEED(k)                                                                                              \
+    if (na < (k)) {                                                                                          \
+        return t4__frs_error(st, e->line, e->col, "the test '%s' needs %d argument%s", e->name, (k),         \
+                             (k) == 1 ? "" : "s");                                                           \
     }
 
 TEST(t_defined)
@@ -95,9 +97,15 @@ static const struct {
     const char *name;
     t4__ffn fn;
 } tests[] = {
-    {"defined", t_defined},   {"empty", t_empty},       {"null", t_null},         {"none", t_null},
-    {"even", t_even},         {"odd", t_odd},           {"divisible by", t_divisible},
-    {"iterable", t_iterable}, {"same as", t_same_as},
+    {"defined", t_defined},
+    {"empty", t_empty},
+    {"null", t_null},
+    {"none", t_null},
+    {"even", t_even},
+    {"odd", t_odd},
+    {"divisible by", t_divisible},
+    {"iterable", t_iterable},
+    {"same as", t_same_as},
 };
 
 t4__ffn t4__ftest_find(const char *name)

@@ -18,16 +18,22 @@ bool t4__fv_truthy(const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_NULL:
-    case JSON_FALSE: return false;
-    case JSON_TRUE: return true;
-    case JSON_INTEGER: return json_integer_value(v) != 0;
-    case JSON_REAL: return json_real_value(v) != 0.0;
+    case JSON_FALSE:
+        return false;
+    case JSON_TRUE:
+        return true;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    case JSON_REAL:
+        return json_real_value(v) != 0.0;
     case JSON_STRING: {
         size_t n = json_string_length(v);
         return !(n == 0 || (n == 1 && json_string_value(v)[0] == '0'));
     }
-    case JSON_ARRAY: return json_array_size(v) > 0;
-    case JSON_OBJECT: return json_object_size(v) > 0;
+    case JSON_ARRAY:
+        return json_array_size(v) > 0;
+    case JSON_OBJECT:
+        return json_object_size(v) > 0;
     }
     return false;
 }
@@ -81,7 +87,7 @@ void t4__fv_float(t4__fbuf *b, double d, int precision)
     if (neg) {
         t4__fbuf_putc(b, '-');
     }
-    if (exp10 < -4 || exp10 >= prec) {
+    if (exp10 < -4 || exp10 >= (precision < 0 ? 17 : prec)) {
         t4__fbuf_putc(b, digits[0]);
         t4__fbuf_putc(b, '.');
         if (nd > 1) {
@@ -114,13 +120,24 @@ void t4__fv_append(t4__fbuf *b, const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_NULL:
-    case JSON_FALSE: break;
-    case JSON_TRUE: t4__fbuf_putc(b, '1'); break;
-    case JSON_INTEGER: t4__fbuf_printf(b, "%lld", (long long)json_integer_value(v)); break;
-    case JSON_REAL: t4__fv_float(b, json_real_value(v), 14); break;
-    case JSON_STRING: t4__fbuf_put(b, json_string_value(v), json_string_length(v)); break;
+    case JSON_FALSE:
+        break;
+    case JSON_TRUE:
+        t4__fbuf_putc(b, '1');
+        break;
+    case JSON_INTEGER:
+        t4__fbuf_printf(b, "%lld", (long long)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        t4__fv_float(b, json_real_value(v), 14);
+        break;
+    case JSON_STRING:
+        t4__fbuf_put(b, json_string_value(v), json_string_length(v));
+        break;
     case JSON_ARRAY:
-    case JSON_OBJECT: t4__fbuf_puts(b, "Array"); break;
+    case JSON_OBJECT:
+        t4__fbuf_puts(b, "Array");
+        break;
     }
 }
 
@@ -136,7 +153,8 @@ char *t4__fv_str(const json_t *v)
 bool t4__fv_numeric_str(const char *s, size_t n, bool allow_trailing, json_t **num)
 {
     size_t i = 0;
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\v' || s[i] == '\f')) {
+    while (i < n &&
+           (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\v' || s[i] == '\f')) {
         i++;
     }
     size_t start = i;
@@ -178,7 +196,8 @@ bool t4__fv_numeric_str(const char *s, size_t n, bool allow_trailing, json_t **n
         }
     }
     size_t end = i;
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\v' || s[i] == '\f')) {
+    while (i < n &&
+           (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\v' || s[i] == '\f')) {
         i++;
     }
     if (i != n && !allow_trailing) {
@@ -208,8 +227,10 @@ json_t *t4__fv_to_number(const json_t *v, bool *ok)
     }
     switch (json_typeof(v)) {
     case JSON_INTEGER:
-    case JSON_REAL: return json_copy((json_t *)v);
-    case JSON_TRUE: return json_integer(1);
+    case JSON_REAL:
+        return json_copy((json_t *)v);
+    case JSON_TRUE:
+        return json_integer(1);
     case JSON_STRING: {
         json_t *n = NULL;
         if (t4__fv_numeric_str(json_string_value(v), json_string_length(v), true, &n)) {
@@ -226,7 +247,8 @@ json_t *t4__fv_to_number(const json_t *v, bool *ok)
             *ok = false;
         }
         return json_integer(t4__fv_count(v) ? 1 : 0);
-    default: return json_integer(0);
+    default:
+        return json_integer(0);
     }
 }
 
@@ -511,14 +533,30 @@ static void json_str(t4__fbuf *b, const char *s, size_t n)
         size_t k = t4__futf8_decode(s + i, n - i, &cp);
         i += k;
         switch (cp) {
-        case '"': t4__fbuf_puts(b, "\\\""); break;
-        case '\\': t4__fbuf_puts(b, "\\\\"); break;
-        case '/': t4__fbuf_puts(b, "\\/"); break;
-        case '\n': t4__fbuf_puts(b, "\\n"); break;
-        case '\r': t4__fbuf_puts(b, "\\r"); break;
-        case '\t': t4__fbuf_puts(b, "\\t"); break;
-        case '\b': t4__fbuf_puts(b, "\\b"); break;
-        case '\f': t4__fbuf_puts(b, "\\f"); break;
+        case '"':
+            t4__fbuf_puts(b, "\\\"");
+            break;
+        case '\\':
+            t4__fbuf_puts(b, "\\\\");
+            break;
+        case '/':
+            t4__fbuf_puts(b, "\\/");
+            break;
+        case '\n':
+            t4__fbuf_puts(b, "\\n");
+            break;
+        case '\r':
+            t4__fbuf_puts(b, "\\r");
+            break;
+        case '\t':
+            t4__fbuf_puts(b, "\\t");
+            break;
+        case '\b':
+            t4__fbuf_puts(b, "\\b");
+            break;
+        case '\f':
+            t4__fbuf_puts(b, "\\f");
+            break;
         default:
             if (cp < 0x20 || (cp >= 0x80 && cp < 0x10000)) {
                 t4__fbuf_printf(b, "\\u%04x", cp);
@@ -536,17 +574,22 @@ static void json_str(t4__fbuf *b, const char *s, size_t n)
 int t4__fv_json_encode(t4__fbuf *b, const json_t *v, long flags)
 {
     switch (json_typeof(v)) {
-    case JSON_NULL: t4__fbuf_puts(b, "null"); break;
-    case JSON_TRUE: t4__fbuf_puts(b, "true"); break;
-    case JSON_FALSE: t4__fbuf_puts(b, "false"); break;
-    case JSON_INTEGER: t4__fbuf_printf(b, "%lld", (long long)json_integer_value(v)); break;
+    case JSON_NULL:
+        t4__fbuf_puts(b, "null");
+        break;
+    case JSON_TRUE:
+        t4__fbuf_puts(b, "true");
+        break;
+    case JSON_FALSE:
+        t4__fbuf_puts(b, "false");
+        break;
+    case JSON_INTEGER:
+        t4__fbuf_printf(b, "%lld", (long long)json_integer_value(v));
+        break;
     case JSON_REAL: {
         double d = json_real_value(v);
         size_t at = b->n;
         t4__fv_float(b, d, -1);
-        if (!b->oom && d == floor(d) && !strpbrk(b->p + at, ".EN")) {
-            t4__fbuf_puts(b, ".0");
-        }
         for (size_t i = at; b->p && i < b->n; i++) { /* PHP: 1.0e+25 */
             if (b->p[i] == 'E') {
                 b->p[i] = 'e';
@@ -554,7 +597,9 @@ int t4__fv_json_encode(t4__fbuf *b, const json_t *v, long flags)
         }
         break;
     }
-    case JSON_STRING: json_str(b, json_string_value(v), json_string_length(v)); break;
+    case JSON_STRING:
+        json_str(b, json_string_value(v), json_string_length(v));
+        break;
     case JSON_ARRAY: {
         t4__fbuf_putc(b, '[');
         for (size_t i = 0; i < json_array_size(v); i++) {
