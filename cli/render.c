@@ -1,11 +1,9 @@
-/* tina4 render: placeholder until the Frond engine lands. */
+/* tina4 render TEMPLATE [--data FILE.json] [--templates DIR]: the Frond
+ * engine's own command (src/frond/cli.c). */
 #include "cli.h"
-#include <stdio.h>
+#include "frond/frond.h"
 
 int t4_cli_render(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tina4 render: the Frond template engine is not built into this tina4\n");
-    return 1;
+    return t4__frond_cli(argc, argv);
 }

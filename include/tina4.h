@@ -153,6 +153,11 @@ typedef struct t4_config {
     const char *ws_allowed_origins; /* TINA4_WS_ALLOWED_ORIGINS, "" = any    */
     const char *ws_backplane;      /* TINA4_WS_BACKPLANE: unset or "redis"   */
     const char *ws_backplane_url;  /* TINA4_WS_BACKPLANE_URL, redis://localhost:6379 */
+    const char *ws_backplane_format; /* TINA4_WS_BACKPLANE_FORMAT: "json" or "binary" */
+    unsigned ws_backplane_heartbeat; /* TINA4_WS_BACKPLANE_HEARTBEAT, 5 s      */
+    size_t ws_backplane_max_queue; /* TINA4_WS_BACKPLANE_MAX_QUEUE, 8 MiB     */
+    const char *templates_dir;     /* TINA4_TEMPLATES, "src/templates"       */
+    bool debug;                    /* TINA4_DEBUG: error details in 500 pages, template reload */
     int log_level;                 /* TINA4_LOG_LEVEL: 0 error..3 debug, 2   */
     bool quiet_banner;             /* do not print the start-up banner       */
 } t4_config;
@@ -209,11 +214,31 @@ T4_API int t4_res_printf(t4_res *res, int status, const char *content_type, cons
     T4__PRINTF(4, 5);
 
 /* ------------------------------------------------------------------ */
+/* Frond templates (Twig-compatible)                                    */
+/* ------------------------------------------------------------------ */
+
+/* Renders the template `name` from TINA4_TEMPLATES (default src/templates)
+ * with ctx as its context (steals ctx; NULL means {}). Returns a malloc'd
+ * string the caller frees, or NULL after logging the error (template name,
+ * line and column). Parsed templates are cached; with TINA4_DEBUG on, a
+ * changed file is re-read. Callable from any thread (serialised). */
+T4_API char *t4_render(const char *name, json_t *ctx);
+/* The same for template source text (it may include/extend files). */
+T4_API char *t4_render_string(const char *source, json_t *ctx);
+/* Sends the rendered template as text/html (the chapter's
+ * response(template("chat.html", room=room))). Steals ctx. A template that
+ * is missing or fails is a 500: with TINA4_DEBUG on its body shows the
+ * error, otherwise a plain error page; either way one log line. */
+T4_API int t4_res_template(t4_res *res, int status, const char *name, json_t *ctx);
+
+/* ------------------------------------------------------------------ */
 /* WebSocket connections                                                */
 /* ------------------------------------------------------------------ */
 
 /* To this connection only. Returns 0, T4_ECLOSED (harmless no-op on a
- * closed connection), T4_ETOOBIG, or T4_EBACKPRESSURE. */
+ * closed connection), T4_ETOOBIG (larger than TINA4_WS_MAX_MESSAGE: the
+ * limit holds both ways), or T4_EBACKPRESSURE. Broadcasts and pushes apply
+ * the same size limit. */
 T4_API int t4_ws_send(t4_ws *ws, const char *text); /* NUL-terminated text */
 T4_API int t4_ws_send_text(t4_ws *ws, const char *text, size_t len);
 T4_API int t4_ws_send_binary(t4_ws *ws, const void *data, size_t len);

@@ -8,8 +8,8 @@
  */
 #include <stdio.h>
 #include <sys/time.h>
-#include <tina4.h>
 #include <time.h>
+#include <tina4.h>
 
 static void iso_now(char out[40])
 {
@@ -33,7 +33,8 @@ static void announcements_handler(t4_ws *ws, t4_ws_event ev, t4_msg msg)
     } else if (ev == T4_WS_MESSAGE) {
         json_t *message = msg.binary ? NULL : json_loads(msg.data, 0, NULL);
         if (!json_is_object(message)) {
-            t4_ws_send_json(ws, json_pack("{s:s, s:s}", "type", "error", "message", "expected a JSON object"));
+            t4_ws_send_json(ws,
+                            json_pack("{s:s, s:s}", "type", "error", "message", "expected a JSON object"));
             json_decref(message);
             return;
         }

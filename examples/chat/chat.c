@@ -9,8 +9,8 @@
  */
 #include <stdio.h>
 #include <sys/time.h>
-#include <tina4.h>
 #include <time.h>
+#include <tina4.h>
 
 static void iso_now(char out[40])
 {

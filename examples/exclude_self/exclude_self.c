@@ -9,8 +9,8 @@
  */
 #include <stdio.h>
 #include <sys/time.h>
-#include <tina4.h>
 #include <time.h>
+#include <tina4.h>
 
 static void iso_now(char out[40])
 {
@@ -44,8 +44,9 @@ static void messages_handler(t4_ws *ws, t4_ws_event ev, t4_msg msg)
     char now[40];
     iso_now(now);
     t4_ws_broadcast_json(ws,
-                         json_pack("{s:s, s:s, s:O, s:s}", "type", "message", "from", from ? from : "Anonymous",
-                                   "text", text ? text : json_null(), "timestamp", now),
+                         json_pack("{s:s, s:s, s:O, s:s}", "type", "message", "from",
+                                   from ? from : "Anonymous", "text", text ? text : json_null(), "timestamp",
+                                   now),
                          true);
     json_decref(message);
 }

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
-#include <tina4.h>
 #include <time.h>
+#include <tina4.h>
 
 /* Like Python's datetime.now(timezone.utc).isoformat(). */
 static void iso_now(char out[40])
@@ -36,7 +36,8 @@ static void notifications_handler(t4_ws *ws, t4_ws_event ev, t4_msg msg)
         json_t *message = msg.binary ? NULL : json_loads(msg.data, 0, &err);
         if (!json_is_object(message)) {
             /* Messages are strings, not dicts (gotcha 2): bad JSON gets an answer, not a crash. */
-            t4_ws_send_json(ws, json_pack("{s:s, s:s}", "type", "error", "message", "expected a JSON object"));
+            t4_ws_send_json(ws,
+                            json_pack("{s:s, s:s}", "type", "error", "message", "expected a JSON object"));
             json_decref(message);
             return;
         }

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <tina4.h>
 #include <time.h>
+#include <tina4.h>
 
 static void iso_now(char out[40])
 {
@@ -34,12 +34,13 @@ static void notification_handler(t4_ws *ws, t4_ws_event ev, t4_msg msg)
 
     if (ev == T4_WS_OPEN) {
         t4_log(T4_LOG_INFO, "[Notifications] User %s connected", user_id);
-        t4_ws_send_json(ws,
-                        json_pack("{s:s, s:s}", "type", "connected", "message", "Listening for notifications"));
+        t4_ws_send_json(
+            ws, json_pack("{s:s, s:s}", "type", "connected", "message", "Listening for notifications"));
     } else if (ev == T4_WS_MESSAGE) {
         json_t *message = msg.binary ? NULL : json_loads(msg.data, 0, NULL);
         if (!json_is_object(message)) {
-            t4_ws_send_json(ws, json_pack("{s:s, s:s}", "type", "error", "message", "expected a JSON object"));
+            t4_ws_send_json(ws,
+                            json_pack("{s:s, s:s}", "type", "error", "message", "expected a JSON object"));
             json_decref(message);
             return;
         }
@@ -77,8 +78,8 @@ static void ship_order(t4_req *req, t4_res *res)
     snprintf(text, sizeof text, "Your order #%s has been shipped!", order_id);
     snprintf(url, sizeof url, "/orders/%s", order_id);
     iso_now(now);
-    t4_push_json(path, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "notification", "title", "Order Shipped",
-                                 "message", text, "action_url", url, "timestamp", now));
+    t4_push_json(path, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "notification", "title",
+                                 "Order Shipped", "message", text, "action_url", url, "timestamp", now));
     t4_res_json(res, 200, json_pack("{s:s}", "message", "Order shipped, user notified"));
 }
 T4_POST("/api/orders/{order_id}/ship", ship_order)

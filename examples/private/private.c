@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
-#include <tina4.h>
 #include <time.h>
+#include <tina4.h>
 #include <unistd.h>
 
 static time_t started;

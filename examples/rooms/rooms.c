@@ -10,8 +10,8 @@
  */
 #include <stdio.h>
 #include <sys/time.h>
-#include <tina4.h>
 #include <time.h>
+#include <tina4.h>
 
 static void iso_now(char out[40])
 {
@@ -33,13 +33,14 @@ static void room_handler(t4_ws *ws, t4_ws_event ev, t4_msg msg)
         t4_log(T4_LOG_INFO, "[Room %s] New connection: %s", room, t4_ws_id(ws));
         snprintf(text, sizeof text, "Someone joined room %s", room);
         t4_ws_broadcast_json(ws,
-                             json_pack("{s:s, s:s, s:s, s:I}", "type", "system", "message", text, "room", room,
-                                       "online", (json_int_t)t4_ws_connection_count(ws)),
+                             json_pack("{s:s, s:s, s:s, s:I}", "type", "system", "message", text, "room",
+                                       room, "online", (json_int_t)t4_ws_connection_count(ws)),
                              false);
     } else if (ev == T4_WS_MESSAGE) {
         json_t *message = msg.binary ? NULL : json_loads(msg.data, 0, NULL);
         if (!json_is_object(message)) {
-            t4_ws_send_json(ws, json_pack("{s:s, s:s}", "type", "error", "message", "expected a JSON object"));
+            t4_ws_send_json(ws,
+                            json_pack("{s:s, s:s}", "type", "error", "message", "expected a JSON object"));
             json_decref(message);
             return;
         }
@@ -55,8 +56,8 @@ static void room_handler(t4_ws *ws, t4_ws_event ev, t4_msg msg)
     } else if (ev == T4_WS_CLOSE) {
         snprintf(text, sizeof text, "Someone left room %s", room);
         t4_ws_broadcast_json(ws,
-                             json_pack("{s:s, s:s, s:s, s:I}", "type", "system", "message", text, "room", room,
-                                       "online", (json_int_t)t4_ws_connection_count(ws)),
+                             json_pack("{s:s, s:s, s:s, s:I}", "type", "system", "message", text, "room",
+                                       room, "online", (json_int_t)t4_ws_connection_count(ws)),
                              false);
     }
 }

@@ -15,7 +15,8 @@ static void status_handler(t4_ws *ws, t4_ws_event ev, t4_msg msg)
     } else if (ev == T4_WS_MESSAGE) {
         if (msg.binary) {
             /* JSON strings are text: binary has no faithful "received". */
-            t4_ws_send_json(ws, json_pack("{s:s, s:s}", "type", "error", "message", "expected a text message"));
+            t4_ws_send_json(ws,
+                            json_pack("{s:s, s:s}", "type", "error", "message", "expected a text message"));
             return;
         }
         t4_ws_send_json(ws, json_pack("{s:s, s:s%}", "type", "ack", "received", msg.data, msg.len));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void t4__config_defaults(t4_config *c)
 {
@@ -40,10 +41,18 @@ void t4__config_defaults(t4_config *c)
         c->max_connections = 100000;
     if (!c->ws_allowed_origins)
         c->ws_allowed_origins = "";
+    if (!c->templates_dir || !*c->templates_dir)
+        c->templates_dir = "src/templates";
     if (!c->ws_backplane)
         c->ws_backplane = "";
     if (!c->ws_backplane_url || !*c->ws_backplane_url)
         c->ws_backplane_url = "redis://localhost:6379";
+    if (!c->ws_backplane_format || !*c->ws_backplane_format)
+        c->ws_backplane_format = "json";
+    if (!c->ws_backplane_heartbeat)
+        c->ws_backplane_heartbeat = 5000;
+    if (!c->ws_backplane_max_queue)
+        c->ws_backplane_max_queue = 8 * 1024 * 1024;
 }
 
 int t4__dotenv_load(const char *path)
@@ -157,6 +166,26 @@ static int parse_int(const char *name, int lo, int hi, int *out)
     return 0;
 }
 
+static int parse_bool(const char *name, bool *out)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no", "off"};
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    t4_log(T4_LOG_ERROR, "%s=%s: expected true or false", name, v);
+    return -1;
+}
+
 static int parse_log_level(int *out)
 {
     const char *v = getenv("TINA4_LOG_LEVEL");
@@ -205,8 +234,13 @@ int t4_config_from_env(t4_config *c)
     const char *origins = getenv("TINA4_WS_ALLOWED_ORIGINS");
     if (origins)
         c->ws_allowed_origins = origins;
+    c->templates_dir = getenv("TINA4_TEMPLATES");
+    bad |= parse_bool("TINA4_DEBUG", &c->debug);
     c->ws_backplane = getenv("TINA4_WS_BACKPLANE");
     c->ws_backplane_url = getenv("TINA4_WS_BACKPLANE_URL");
+    c->ws_backplane_format = getenv("TINA4_WS_BACKPLANE_FORMAT");
+    bad |= parse_seconds("TINA4_WS_BACKPLANE_HEARTBEAT", &c->ws_backplane_heartbeat);
+    bad |= parse_size("TINA4_WS_BACKPLANE_MAX_QUEUE", &c->ws_backplane_max_queue);
     bad |= parse_log_level(&c->log_level);
     t4__log_level = c->log_level;
     t4__config_defaults(c);

@@ -5,6 +5,7 @@
  */
 #include "server/server.h"
 #include "backplane/backplane.h"
+#include "frond/templates.h"
 #include "http/routes.h"
 #include "server/config.h"
 #include "util/log.h"
@@ -410,6 +411,7 @@ int t4_run(const t4_config *cfg_in)
     t4__srv = s;
     pthread_mutex_unlock(&srv_lock);
 
+    t4__templates_configure(s->cfg.templates_dir, s->cfg.debug);
     int rc = t4__backplane_start(&s->loop, &s->cfg);
     if (rc == 0)
         rc = start_listening(s);
@@ -470,5 +472,6 @@ int t4_run(const t4_config *cfg_in)
     free(s->readbuf);
     free(s);
     t4__sbuf_pool_clear();
+    t4__templates_shutdown();
     return rc;
 }

@@ -70,6 +70,11 @@ static int send_frame(t4_ws *ws, uint8_t opcode, const void *data, size_t len)
 {
     if (ws->phase != T4__WS_OPEN)
         return T4_ECLOSED; /* harmless: the peer is gone or going */
+    if (len > t4__srv->cfg.ws_max_message) {
+        t4_log(T4_LOG_ERROR, "send of %zu bytes refused: over TINA4_WS_MAX_MESSAGE (%zu)", len,
+               t4__srv->cfg.ws_max_message);
+        return T4_ETOOBIG;
+    }
     t4__sbuf *b = t4__ws_frame_new(opcode, data, len);
     if (!b)
         return T4_ENOMEM;

@@ -154,6 +154,12 @@ int t4__ws_publish(const char *path, size_t path_len, uint8_t opcode, const void
                    const t4_ws *exclude)
 {
     int n = 0;
+    /* The limit applies both ways: we never send what we would refuse. */
+    if (len > t4__srv->cfg.ws_max_message) {
+        t4_log(T4_LOG_ERROR, "broadcast/push of %zu bytes refused: over TINA4_WS_MAX_MESSAGE (%zu)", len,
+               t4__srv->cfg.ws_max_message);
+        return T4_ETOOBIG;
+    }
     path_len = t4__group_key_len(path, path_len);
     t4__group *g = t4__group_find(path, path_len);
     if (g) {
@@ -250,9 +256,11 @@ static void on_frame(t4_ws *ws, uint8_t *payload, size_t len)
         return;
     case T4__WS_OP_PING:
         if (ws->phase == T4__WS_OPEN) {
+            /* Through the backpressure policy: a peer that floods pings
+             * without reading must not grow our queue without bound. */
             t4__sbuf *b = t4__ws_frame_new(T4__WS_OP_PONG, payload, len);
             if (b)
-                t4__conn_queue(ws->conn, b);
+                t4__ws_queue_frame(ws, b);
         }
         return;
     case T4__WS_OP_PONG:

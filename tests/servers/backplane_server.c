@@ -1,0 +1,60 @@
+/*
+ * backplane_server: the server the backplane tests run (three instances,
+ * one Redis). Honours every TINA4_* setting.
+ *   /room/{room}     every message to everyone on the path (sender included)
+ *   /others/{room}   every message to everyone else on the path (exclude-self)
+ *   GET  /count/{rest:path}  {"cluster": n, "local": m} for the path /{rest}
+ *   POST /push/{rest:path}   the body pushed to /{rest} (binary with ?binary=1)
+ */
+#include <stdio.h>
+#include <string.h>
+#include <tina4.h>
+
+static void relay(t4_ws *ws, t4_msg msg, bool exclude_self)
+{
+    if (msg.binary)
+        t4_ws_broadcast_binary(ws, msg.data, msg.len, exclude_self);
+    else
+        t4_ws_broadcast_text(ws, msg.data, msg.len, exclude_self);
+}
+
+static void room(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    if (ev == T4_WS_MESSAGE)
+        relay(ws, msg, false);
+}
+T4_WEBSOCKET("/room/{room}", room)
+
+static void others(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    if (ev == T4_WS_MESSAGE)
+        relay(ws, msg, true);
+}
+T4_WEBSOCKET("/others/{room}", others)
+
+static void count(t4_req *req, t4_res *res)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "/%s", t4_req_param(req, "rest"));
+    t4_res_json(res, 200,
+                json_pack("{s:I,s:I}", "cluster", (json_int_t)t4_path_connection_count(path), "local",
+                          (json_int_t)t4_path_local_connection_count(path)));
+}
+T4_GET("/count/{rest:path}", count)
+
+static void push(t4_req *req, t4_res *res)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "/%s", t4_req_param(req, "rest"));
+    size_t len;
+    const char *body = t4_req_body(req, &len);
+    const char *bin = t4_req_query(req, "binary");
+    int n = bin && strcmp(bin, "1") == 0 ? t4_push_binary(path, body, len) : t4_push_text(path, body, len);
+    t4_res_json(res, n < 0 ? 400 : 200, json_pack("{s:i}", "delivered", n));
+}
+T4_POST("/push/{rest:path}", push)
+
+int main(void)
+{
+    return t4_run(NULL) == 0 ? 0 : 1;
+}
