@@ -3,4 +3,4 @@
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
-exec "$build/examples/livechat"
+exec "$build/examples/chatroom"
