@@ -157,6 +157,8 @@ typedef struct t4_config {
     unsigned ws_backplane_heartbeat; /* TINA4_WS_BACKPLANE_HEARTBEAT, 5 s      */
     size_t ws_backplane_max_queue; /* TINA4_WS_BACKPLANE_MAX_QUEUE, 8 MiB     */
     const char *templates_dir;     /* TINA4_TEMPLATES, "src/templates"       */
+    const char *public_dir;        /* TINA4_PUBLIC, "src/public" ("" = off)   */
+    const char *static_cache_control; /* TINA4_STATIC_CACHE_CONTROL, "public, max-age=3600" */
     bool debug;                    /* TINA4_DEBUG: error details in 500 pages, template reload */
     int log_level;                 /* TINA4_LOG_LEVEL: 0 error..3 debug, 2   */
     bool quiet_banner;             /* do not print the start-up banner       */

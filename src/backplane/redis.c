@@ -46,8 +46,8 @@ static uint64_t hb_ms, ttl_ms;
 static size_t max_queue;
 static size_t in_flight; /* bytes PUBLISHed and not yet answered */
 static bool overflowing;
-static uint64_t dropped_msgs, dropped_bytes;        /* link down */
-static uint64_t overflow_msgs, overflow_bytes;      /* queue full */
+static uint64_t dropped_msgs, dropped_bytes;   /* link down */
+static uint64_t overflow_msgs, overflow_bytes; /* queue full */
 static uint64_t ignored_envelopes;
 static t4__buf enc;
 static uv_timer_t tick_timer, flush_timer;
@@ -96,10 +96,12 @@ static void publish(const char *path, size_t path_len, uint8_t opcode, const voi
         return;
     }
     enc.len = 0;
-    int rc = binary_format ? t4__envelope_encode_bin(&enc, self, path, path_len, opcode, data, len, exclude_id)
-                           : t4__envelope_encode_json(&enc, self, path, path_len, opcode, data, len, exclude_id);
+    int rc = binary_format
+                 ? t4__envelope_encode_bin(&enc, self, path, path_len, opcode, data, len, exclude_id)
+                 : t4__envelope_encode_json(&enc, self, path, path_len, opcode, data, len, exclude_id);
     if (rc != 0) {
-        t4__debug("backplane: cannot encode a message for %.*s (not UTF-8, or no memory)", (int)path_len, path);
+        t4__debug("backplane: cannot encode a message for %.*s (not UTF-8, or no memory)", (int)path_len,
+                  path);
         return;
     }
     const char *argv[3] = {"PUBLISH", data_channel, enc.data};
@@ -176,7 +178,9 @@ static void announce(redisAsyncContext *c)
     redisAsyncCommand(c, NULL, NULL, "HSET %s _seq %" PRIu64, self_key, seq);
     redisAsyncCommand(c, NULL, NULL, "PEXPIRE %s %" PRIu64, self_key, ttl_ms);
     redisAsyncCommand(c, NULL, NULL, "SADD %s %s", INSTANCES_KEY, self);
-    redisAsyncCommand(c, NULL, NULL, "PUBLISH %s J %s %" PRIu64, PRESENCE_CHANNEL, self, seq);
+    char msg[80];
+    snprintf(msg, sizeof msg, "J %s %" PRIu64, self, seq);
+    redisAsyncCommand(c, NULL, NULL, "PUBLISH %s %s", PRESENCE_CHANNEL, msg);
 }
 
 /* ---------------------------------------------------------------- */
@@ -188,7 +192,8 @@ static bool valid_id(const char *id, size_t len)
     if (len == 0 || len > 32)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f') || (id[i] >= 'A' && id[i] <= 'F')))
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f') ||
+              (id[i] >= 'A' && id[i] <= 'F')))
             return false;
     return true;
 }
@@ -368,7 +373,8 @@ static void on_heartbeat_reply(redisAsyncContext *ac, void *r, void *priv)
     hb_outstanding = false;
     redisAsyncContext *c = t4__link_cmd();
     if (c && reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
-        t4_log(T4_LOG_INFO, "backplane: Redis lost this instance's presence (restarted or flushed?); announcing again");
+        t4_log(T4_LOG_INFO,
+               "backplane: Redis lost this instance's presence (restarted or flushed?); announcing again");
         announce(c);
     }
 }
@@ -392,7 +398,9 @@ static void on_tick(uv_timer_t *t)
     hb_outstanding = true;
     redisAsyncCommand(c, on_heartbeat_reply, NULL, "PEXPIRE %s %" PRIu64, self_key, ttl_ms);
     redisAsyncCommand(c, NULL, NULL, "SADD %s %s", INSTANCES_KEY, self);
-    redisAsyncCommand(c, NULL, NULL, "PUBLISH %s H %s %" PRIu64, PRESENCE_CHANNEL, self, t4__pres_local_seq());
+    char msg[80];
+    snprintf(msg, sizeof msg, "H %s %" PRIu64, self, t4__pres_local_seq());
+    redisAsyncCommand(c, NULL, NULL, "PUBLISH %s %s", PRESENCE_CHANNEL, msg);
 }
 
 /* ---------------------------------------------------------------- */
@@ -404,7 +412,9 @@ static void farewell(redisAsyncContext *c)
     t4__pres_local_flush(NULL, NULL);
     redisAsyncCommand(c, NULL, NULL, "DEL %s", self_key);
     redisAsyncCommand(c, NULL, NULL, "SREM %s %s", INSTANCES_KEY, self);
-    redisAsyncCommand(c, NULL, NULL, "PUBLISH %s B %s", PRESENCE_CHANNEL, self);
+    char msg[80];
+    snprintf(msg, sizeof msg, "B %s", self);
+    redisAsyncCommand(c, NULL, NULL, "PUBLISH %s %s", PRESENCE_CHANNEL, msg);
 }
 
 static int start(uv_loop_t *lp, const t4_config *cfg, const char *instance_id)
@@ -415,7 +425,8 @@ static int start(uv_loop_t *lp, const t4_config *cfg, const char *instance_id)
         t4_log(T4_LOG_ERROR, "TINA4_WS_BACKPLANE_URL: malformed Redis URL: %s", why);
         return T4_EINVAL;
     }
-    const char *fmt = cfg->ws_backplane_format && *cfg->ws_backplane_format ? cfg->ws_backplane_format : "json";
+    const char *fmt =
+        cfg->ws_backplane_format && *cfg->ws_backplane_format ? cfg->ws_backplane_format : "json";
     if (strcasecmp(fmt, "json") != 0 && strcasecmp(fmt, "binary") != 0) {
         t4_log(T4_LOG_ERROR, "TINA4_WS_BACKPLANE_FORMAT=%s: expected json (the default) or binary", fmt);
         return T4_EINVAL;

@@ -9,6 +9,7 @@
  */
 #include "http/request.h"
 #include "http/routes.h"
+#include "http/static.h"
 #include "util/log.h"
 #include "ws/handshake.h"
 #include <stdlib.h>
@@ -68,7 +69,8 @@ void t4__http_tick(t4__conn *c, uint64_t now)
             t4__http_free(c);
             t4__http_fail(c, 408, NULL, NULL);
         }
-    } else if (c->q_len == 0 && !c->writing && !c->close_after_flush && now - c->last_read >= cfg->http_keepalive) {
+    } else if (c->q_len == 0 && !c->writing && !c->close_after_flush && !c->stream &&
+               now - c->last_read >= cfg->http_keepalive) {
         t4__conn_close_now(c); /* idle keep-alive connection */
     } else if ((c->q_len > 0 || c->writing) && now - c->last_write >= cfg->http_header_timeout) {
         t4_log(T4_LOG_INFO, "client stopped reading its responses; closing");
@@ -152,8 +154,8 @@ static void dispatch(t4__conn *c, const t4__http_head *h, char *body, size_t bod
             t4_res_header(&res, "Upgrade", "websocket");
             t4_res_header(&res, "Sec-WebSocket-Version", "13");
             t4_res_text(&res, 426, "426 Upgrade Required: this path speaks WebSocket\n");
-        } else {
-            t4_res_text(&res, 404, "404 Not Found\n");
+        } else if (!t4__static_serve(c, h, path, (size_t)plen, keep_alive, head_only)) {
+            t4_res_text(&res, 404, "404 Not Found\n"); /* no route, no file in the public folder */
         }
     }
     if (body)
@@ -246,6 +248,8 @@ size_t t4__http_process(t4__conn *c, char *data, size_t len)
 {
     if (c->close_after_flush)
         return len; /* the response that ends this connection is queued */
+    if (c->stream)
+        return 0; /* a file is being sent: later requests wait (in order) */
     t4__http_state *st = c->http;
     if (!st || st->phase == PHASE_HEAD)
         return on_head(c, data, len);

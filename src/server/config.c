@@ -43,6 +43,10 @@ void t4__config_defaults(t4_config *c)
         c->ws_allowed_origins = "";
     if (!c->templates_dir || !*c->templates_dir)
         c->templates_dir = "src/templates";
+    if (!c->public_dir) /* "" turns static files off */
+        c->public_dir = "src/public";
+    if (!c->static_cache_control || !*c->static_cache_control)
+        c->static_cache_control = "public, max-age=3600";
     if (!c->ws_backplane)
         c->ws_backplane = "";
     if (!c->ws_backplane_url || !*c->ws_backplane_url)
@@ -235,6 +239,8 @@ int t4_config_from_env(t4_config *c)
     if (origins)
         c->ws_allowed_origins = origins;
     c->templates_dir = getenv("TINA4_TEMPLATES");
+    c->public_dir = getenv("TINA4_PUBLIC");
+    c->static_cache_control = getenv("TINA4_STATIC_CACHE_CONTROL");
     bad |= parse_bool("TINA4_DEBUG", &c->debug);
     c->ws_backplane = getenv("TINA4_WS_BACKPLANE");
     c->ws_backplane_url = getenv("TINA4_WS_BACKPLANE_URL");

@@ -134,6 +134,11 @@ static void flush(t4__conn *c);
 
 static void after_drain(t4__conn *c)
 {
+    if (c->stream) {
+        t4__static_on_drain(c); /* the next part of a file being sent */
+        if (c->stream || c->closing)
+            return; /* still sending it: neither idle nor done */
+    }
     if (c->kind == T4__CONN_WS)
         t4__ws_on_drain(c);
     if (c->q_len == 0 && c->close_after_flush && !c->closing)
@@ -260,6 +265,7 @@ static void on_closed(uv_handle_t *h)
     t4__buf_free(&c->in);
     t4__http_free(c);
     t4__ws_free(c);
+    t4__static_free(c);
     if (t4__srv)
         t4__server_unlink(c);
     free(c);

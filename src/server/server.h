@@ -19,6 +19,7 @@
 
 typedef struct t4__conn t4__conn;
 typedef struct t4__http_state t4__http_state;
+typedef struct t4__file_stream t4__file_stream;
 
 /* One queued output buffer (a reference to a shared buffer + start offset). */
 typedef struct {
@@ -57,6 +58,7 @@ struct t4__conn {
     bool discard_input : 1;      /* protocol over: read and drop until EOF */
     t4__http_state *http;        /* request in progress (HTTP kind) */
     struct t4_ws *ws;            /* WebSocket state (WS kind) */
+    t4__file_stream *stream;     /* a static file being sent (http/static.c) */
 };
 
 typedef struct t4__server {
@@ -124,6 +126,10 @@ void t4__http_tick(t4__conn *c, uint64_t now);
 void t4__ws_tick(t4__conn *c, uint64_t now);
 /* Called when the queue drains (backpressure relief). */
 void t4__ws_on_drain(t4__conn *c);
+/* Static files (http/static.c): queue the next part of a file being sent
+ * when the queue drains; release its state when the connection closes. */
+void t4__static_on_drain(t4__conn *c);
+void t4__static_free(t4__conn *c);
 /* Shutdown: close every WebSocket with 1001. */
 void t4__ws_shutdown(t4__conn *c);
 /* Fires pending CLOSE events (after the current handler returns). */

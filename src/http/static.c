@@ -1,0 +1,668 @@
+/*
+ * Static files from the public folder (see static.h for the contract).
+ *
+ * Lookup: the decoded path must pass t4__static_path_safe (no "..", no
+ * dotfiles, no backslash or control bytes); it is joined to the real path of
+ * the public folder and resolved with realpath(), and the result must still
+ * lie inside the folder (a symlink may point elsewhere inside it, never
+ * outside) with no dot segment. The file is then opened with O_NOFOLLOW |
+ * O_NONBLOCK (a FIFO cannot block the loop) and must be a regular file.
+ * Everything refused answers 404, like a missing file, so nothing about the
+ * rest of the file system leaks.
+ *
+ * Sending: the response head is queued with its Content-Length, then the body
+ * in 64 KiB preads, CHUNKS_PER_REFILL of them at a time. The rest follows
+ * each time the connection's queue drains (t4__static_on_drain), so memory
+ * per connection stays below one refill however large the file and however
+ * slow the reader. Reads are synchronous preads on the loop thread: cheap for
+ * page-cached files; a cold read costs one disk access per 64 KiB. A loop
+ * turn reads at most TURN_BUDGET bytes per connection; past that the next
+ * refill waits for the next turn (a uv_idle), so a fast reader on a fast
+ * link cannot monopolise the loop. While a file is being sent the connection
+ * reads no further requests (pipelined requests wait in its input buffer and
+ * are processed, in order, once the whole file is queued).
+ */
+#include "http/static.h"
+#include "http/request.h"
+#include "util/log.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK             (64 * 1024)
+#define CHUNKS_PER_REFILL 4
+#define TURN_BUDGET       (1024 * 1024)
+#define MAX_RANGE_SPECS   64
+
+/* ---------------------------------------------------------------- */
+/* Pure helpers                                                       */
+/* ---------------------------------------------------------------- */
+
+static bool is_ows(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+static void trim(const char **p, size_t *n)
+{
+    while (*n > 0 && is_ows(**p)) {
+        (*p)++;
+        (*n)--;
+    }
+    while (*n > 0 && is_ows((*p)[*n - 1]))
+        (*n)--;
+}
+
+/* Decimal digits at s[0..n) into *out, saturating at UINT64_MAX.
+ * Returns how many digits were read. */
+static size_t parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    size_t i = 0;
+    uint64_t v = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+        unsigned d = (unsigned)(s[i] - '0');
+        v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+        i++;
+    }
+    *out = v;
+    return i;
+}
+
+t4__range_result t4__range_parse(const char *v, size_t n, uint64_t size, uint64_t *first, uint64_t *last)
+{
+    if (size == 0)
+        return T4__RANGE_IGNORE; /* an empty file is sent whole (200, no body) */
+    trim(&v, &n);
+    if (n < 6 || strncasecmp(v, "bytes=", 6) != 0)
+        return T4__RANGE_IGNORE;
+    size_t i = 6;
+    unsigned specs = 0, satisfiable = 0;
+    uint64_t f0 = 0, l0 = 0;
+    while (i < n) {
+        while (i < n && (is_ows(v[i]) || v[i] == ','))
+            i++; /* list separators; empty elements are allowed */
+        if (i >= n)
+            break;
+        uint64_t a, b;
+        size_t da = parse_u64(v + i, n - i, &a);
+        i += da;
+        if (i >= n || v[i] != '-')
+            return T4__RANGE_IGNORE;
+        i++;
+        size_t db = parse_u64(v + i, n - i, &b);
+        i += db;
+        if (da == 0 && db == 0)
+            return T4__RANGE_IGNORE; /* "-" alone */
+        while (i < n && is_ows(v[i]))
+            i++;
+        if (i < n && v[i] != ',')
+            return T4__RANGE_IGNORE;
+        if (++specs > MAX_RANGE_SPECS)
+            return T4__RANGE_IGNORE;
+        uint64_t f, l;
+        bool ok;
+        if (da == 0) { /* suffix: the last b bytes */
+            ok = b > 0;
+            f = b >= size ? 0 : size - b;
+            l = size - 1;
+        } else {
+            if (db > 0 && b < a)
+                return T4__RANGE_IGNORE; /* invalid: the whole header is ignored */
+            ok = a < size;
+            f = a;
+            l = (db == 0 || b >= size) ? size - 1 : b;
+        }
+        if (ok && satisfiable++ == 0) {
+            f0 = f;
+            l0 = l;
+        }
+    }
+    if (specs == 0)
+        return T4__RANGE_IGNORE;
+    if (satisfiable == 0)
+        return T4__RANGE_UNSAT;
+    if (specs > 1)
+        return T4__RANGE_IGNORE; /* several ranges: the whole file (no multipart) */
+    *first = f0;
+    *last = l0;
+    return T4__RANGE_ONE;
+}
+
+void t4__etag_make(char *out, uint64_t size, int64_t mtime_sec, long mtime_nsec)
+{
+    uint64_t ns = (uint64_t)mtime_sec * 1000000000u + (uint64_t)mtime_nsec;
+    snprintf(out, T4__ETAG_MAX, "\"%" PRIx64 "-%" PRIx64 "\"", size, ns);
+}
+
+bool t4__etag_list_match(const char *v, size_t n, const char *etag)
+{
+    trim(&v, &n);
+    if (n == 1 && v[0] == '*')
+        return true;
+    size_t elen = strlen(etag), i = 0;
+    while (i < n) {
+        while (i < n && (is_ows(v[i]) || v[i] == ','))
+            i++;
+        if (i >= n)
+            break;
+        if (n - i >= 2 && v[i] == 'W' && v[i + 1] == '/')
+            i += 2; /* weak comparison: W/"x" matches "x" */
+        if (i >= n || v[i] != '"')
+            return false;
+        size_t start = i++;
+        while (i < n && v[i] != '"')
+            i++;
+        if (i >= n)
+            return false;
+        i++;
+        if (i - start == elen && memcmp(v + start, etag, elen) == 0)
+            return true;
+        while (i < n && is_ows(v[i]))
+            i++;
+        if (i < n && v[i] != ',')
+            return false;
+    }
+    return false;
+}
+
+bool t4__if_range_match(const char *v, size_t n, const char *etag, int64_t mtime_sec)
+{
+    trim(&v, &n);
+    if (n == 0)
+        return false;
+    if (v[0] == '"') /* strong comparison */
+        return n == strlen(etag) && memcmp(v, etag, n) == 0;
+    if (v[0] == 'W' && n > 1 && v[1] == '/')
+        return false; /* a weak validator never matches If-Range */
+    int64_t t;
+    return t4__http_date_parse(v, n, &t) && t == mtime_sec;
+}
+
+static const char month_names[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+static const char day_names[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+
+typedef struct {
+    const char *p;
+    size_t n, i;
+} cursor;
+
+static bool cur_char(cursor *c, char ch)
+{
+    if (c->i < c->n && c->p[c->i] == ch) {
+        c->i++;
+        return true;
+    }
+    return false;
+}
+
+/* Exactly `digits` digits (or 1..2 when digits is 0). */
+static bool cur_num(cursor *c, int digits, int *out)
+{
+    int v = 0, k = 0, max = digits ? digits : 2;
+    while (k < max && c->i < c->n && c->p[c->i] >= '0' && c->p[c->i] <= '9') {
+        v = v * 10 + (c->p[c->i] - '0');
+        c->i++;
+        k++;
+    }
+    *out = v;
+    return digits ? k == digits : k > 0;
+}
+
+static bool cur_month(cursor *c, int *out)
+{
+    if (c->n - c->i < 3)
+        return false;
+    for (int m = 0; m < 12; m++) {
+        if (strncmp(c->p + c->i, month_names[m], 3) == 0) {
+            c->i += 3;
+            *out = m;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool cur_time(cursor *c, struct tm *tm)
+{
+    return cur_num(c, 2, &tm->tm_hour) && cur_char(c, ':') && cur_num(c, 2, &tm->tm_min) &&
+           cur_char(c, ':') && cur_num(c, 2, &tm->tm_sec);
+}
+
+bool t4__http_date_parse(const char *v, size_t n, int64_t *out)
+{
+    trim(&v, &n);
+    cursor c = {v, n, 0};
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    size_t w = 0;
+    while (c.i < c.n && ((v[c.i] >= 'A' && v[c.i] <= 'Z') || (v[c.i] >= 'a' && v[c.i] <= 'z'))) {
+        c.i++;
+        w++;
+    }
+    if (w < 3)
+        return false;
+    bool ok;
+    if (cur_char(&c, ',')) {
+        ok = cur_char(&c, ' ') && cur_num(&c, 2, &tm.tm_mday);
+        if (ok && cur_char(&c, ' ')) { /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+            ok = cur_month(&c, &tm.tm_mon) && cur_char(&c, ' ') && cur_num(&c, 4, &tm.tm_year);
+            tm.tm_year -= 1900;
+        } else if (ok && cur_char(&c, '-')) { /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
+            ok = cur_month(&c, &tm.tm_mon) && cur_char(&c, '-') && cur_num(&c, 2, &tm.tm_year);
+            if (tm.tm_year < 70)
+                tm.tm_year += 100;
+        } else {
+            ok = false;
+        }
+        ok = ok && cur_char(&c, ' ') && cur_time(&c, &tm) && cur_char(&c, ' ') && c.n - c.i == 3 &&
+             strncmp(v + c.i, "GMT", 3) == 0;
+    } else { /* asctime: Sun Nov  6 08:49:37 1994 */
+        ok = cur_char(&c, ' ') && cur_month(&c, &tm.tm_mon) && cur_char(&c, ' ');
+        if (ok)
+            cur_char(&c, ' ');
+        ok = ok && cur_num(&c, 0, &tm.tm_mday) && cur_char(&c, ' ') && cur_time(&c, &tm) &&
+             cur_char(&c, ' ') && cur_num(&c, 4, &tm.tm_year) && c.i == c.n;
+        tm.tm_year -= 1900;
+    }
+    if (!ok || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        return false;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return false;
+    *out = (int64_t)t;
+    return true;
+}
+
+void t4__http_date_format(int64_t t, char *out)
+{
+    if (t < 0)
+        t = 0;
+    if (t > 253402300799) /* 9999-12-31T23:59:59Z keeps the fixed width */
+        t = 253402300799;
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    snprintf(out, 30, "%s, %02u %s %04u %02u:%02u:%02u GMT", day_names[(unsigned)tm.tm_wday % 7u],
+             (unsigned)tm.tm_mday % 100u, month_names[(unsigned)tm.tm_mon % 12u],
+             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+             (unsigned)tm.tm_sec % 100u);
+}
+
+bool t4__static_path_safe(const char *p, size_t n)
+{
+    if (n == 0 || p[0] != '/' || n >= PATH_MAX / 2)
+        return false;
+    size_t seg = 1;
+    for (size_t i = 1; i <= n; i++) {
+        if (i == n || p[i] == '/') {
+            size_t len = i - seg;
+            if (len == 0 && i != n)
+                return false; /* "//": an empty segment */
+            if (len > 0 && p[seg] == '.')
+                return false; /* ".", "..", ".env", ".git", ... */
+            seg = i + 1;
+            continue;
+        }
+        unsigned char ch = (unsigned char)p[i];
+        if (ch < 0x20 || ch == 0x7f || ch == '\\')
+            return false;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- */
+/* The public folder                                                  */
+/* ---------------------------------------------------------------- */
+
+/* The folder's real path, resolved on first use (and again if the setting
+ * changes, or until the folder exists). Loop thread only. */
+static char root_setting[PATH_MAX];
+static char root_real[PATH_MAX];
+static size_t root_len; /* "/" is stored as "" (length 0) */
+static bool root_ok;
+
+static bool resolve_root(const char *setting)
+{
+    if (root_ok && strcmp(root_setting, setting) == 0)
+        return true;
+    char tmp[PATH_MAX];
+    if (strlen(setting) >= sizeof root_setting || !realpath(setting, tmp))
+        return false;
+    struct stat st;
+    if (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode))
+        return false;
+    strcpy(root_setting, setting);
+    root_len = strlen(tmp);
+    if (root_len == 1) /* the file system root: every path starts with "/" anyway */
+        root_len = 0;
+    memcpy(root_real, tmp, root_len);
+    root_real[root_len] = '\0';
+    root_ok = true;
+    return true;
+}
+
+/* Opens rel (no leading '/') inside the public folder; -1 if refused. */
+static int open_inside(const char *rel, struct stat *st)
+{
+    char joined[PATH_MAX], resolved[PATH_MAX];
+    int n = snprintf(joined, sizeof joined, "%s/%s", root_real, rel);
+    if (n < 0 || (size_t)n >= sizeof joined || !realpath(joined, resolved))
+        return -1;
+    /* Still inside the folder after symlinks, and no dot segment reached
+     * through one. */
+    if (strncmp(resolved, root_real, root_len) != 0)
+        return -1;
+    const char *rest = resolved + root_len;
+    if (*rest != '\0' && !t4__static_path_safe(rest, strlen(rest)))
+        return -1;
+    int fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* ---------------------------------------------------------------- */
+/* Streaming a file                                                   */
+/* ---------------------------------------------------------------- */
+
+struct t4__file_stream {
+    t4__conn *conn;
+    int fd;
+    uint64_t off, end; /* next byte to read, one past the last */
+    uint64_t turn_ms;  /* uv_now of the loop turn turn_bytes counts */
+    size_t turn_bytes;
+    bool idle_active; /* idle initialised (must be closed) */
+    uv_idle_t idle;   /* wakes a refill deferred to the next loop turn */
+};
+
+static void on_idle_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void stream_free(t4__conn *c)
+{
+    t4__file_stream *fs = c->stream;
+    if (!fs)
+        return;
+    c->stream = NULL;
+    close(fs->fd);
+    if (fs->idle_active)
+        uv_close((uv_handle_t *)&fs->idle, on_idle_closed);
+    else
+        free(fs);
+}
+
+void t4__static_free(t4__conn *c)
+{
+    stream_free(c);
+}
+
+/* Processes requests that arrived while the file was being sent (what
+ * on_read would have done with them), now that the file is fully queued. */
+static void resume_input(t4__conn *c)
+{
+    size_t used = 0;
+    while (used < c->in.len && !c->closing && !c->discard_input) {
+        char *p = c->in.data + used;
+        size_t left = c->in.len - used;
+        size_t more = c->kind == T4__CONN_WS ? t4__ws_process(c, p, left) : t4__http_process(c, p, left);
+        if (more == 0)
+            break;
+        used += more;
+    }
+    if (c->closing || c->discard_input || used >= c->in.len)
+        t4__buf_free(&c->in);
+    else
+        t4__buf_consume(&c->in, used);
+    t4__ws_fire_pending();
+}
+
+static void on_idle(uv_idle_t *h);
+
+/* Queues the next part of the file. from_drain: called when the queue has
+ * drained (not from dispatch), so finishing may resume pipelined input. */
+static void refill(t4__conn *c, bool from_drain)
+{
+    t4__file_stream *fs = c->stream;
+    uint64_t now = uv_now(&t4__srv->loop);
+    if (now != fs->turn_ms) {
+        fs->turn_ms = now;
+        fs->turn_bytes = 0;
+    }
+    if (from_drain && fs->turn_bytes >= TURN_BUDGET) {
+        if (!fs->idle_active) {
+            uv_idle_init(&t4__srv->loop, &fs->idle);
+            fs->idle.data = fs;
+            fs->idle_active = true;
+        }
+        uv_idle_start(&fs->idle, on_idle);
+        return;
+    }
+    for (int i = 0; i < CHUNKS_PER_REFILL && fs->off < fs->end; i++) {
+        uint64_t left = fs->end - fs->off;
+        size_t want = left < CHUNK ? (size_t)left : CHUNK;
+        t4__sbuf *b = t4__sbuf_get(want);
+        if (!b)
+            goto fail;
+        ssize_t r;
+        do
+            r = pread(fs->fd, b->data, want, (off_t)fs->off);
+        while (r < 0 && errno == EINTR);
+        if (r <= 0) {
+            t4_log(T4_LOG_WARN, "static file: %s at offset %" PRIu64 "; closing the connection",
+                   r == 0 ? "the file shrank" : strerror(errno), fs->off);
+            t4__sbuf_release(b);
+            goto fail;
+        }
+        b->len = (size_t)r;
+        fs->off += (uint64_t)r;
+        fs->turn_bytes += (size_t)r;
+        if (t4__conn_queue(c, b) != 0)
+            goto fail;
+    }
+    if (fs->off >= fs->end) {
+        stream_free(c);
+        if (from_drain)
+            resume_input(c);
+    }
+    return;
+fail:
+    stream_free(c);
+    t4__conn_close_now(c);
+}
+
+static void on_idle(uv_idle_t *h)
+{
+    t4__file_stream *fs = h->data;
+    uv_idle_stop(h);
+    t4__conn *c = fs->conn;
+    if (c->closing || c->stream != fs)
+        return;
+    fs->turn_bytes = 0; /* a new loop turn */
+    fs->turn_ms = uv_now(&t4__srv->loop);
+    if (c->q_len == 0 && !c->writing)
+        refill(c, true); /* else the next drain refills */
+}
+
+void t4__static_on_drain(t4__conn *c)
+{
+    if (!c->stream || c->closing)
+        return;
+    if (c->close_after_flush) /* a slow but progressing reader keeps its time */
+        c->deadline = uv_now(&t4__srv->loop) + t4__srv->cfg.ws_close_timeout;
+    refill(c, true);
+}
+
+/* ---------------------------------------------------------------- */
+/* Answering a request                                                */
+/* ---------------------------------------------------------------- */
+
+static const t4__http_header *header(const t4__http_head *h, const char *name)
+{
+    return t4__http_find_header(h, name);
+}
+
+static void simple(t4__conn *c, int status, t4__res_header *extra, bool head_only, bool keep_alive)
+{
+    char body[64];
+    int n = snprintf(body, sizeof body, "%d %s\n", status, t4__status_text(status));
+    t4__http_write_response(c, status, "text/plain; charset=utf-8", extra, body, (size_t)n, head_only,
+                            keep_alive);
+}
+
+static void redirect_to_dir(t4__conn *c, const t4__http_head *h, bool head_only, bool keep_alive)
+{
+    /* The raw (still percent-encoded) path, which passed the parser's
+     * target check, plus "/" and the query. */
+    size_t cap = h->path.n + h->query.n + 3;
+    char *loc = malloc(cap);
+    if (!loc) {
+        t4__conn_close_now(c);
+        return;
+    }
+    memcpy(loc, h->path.p, h->path.n);
+    size_t k = h->path.n;
+    loc[k++] = '/';
+    if (h->query.n) {
+        loc[k++] = '?';
+        memcpy(loc + k, h->query.p, h->query.n);
+        k += h->query.n;
+    }
+    loc[k] = '\0';
+    t4__res_header hl = {NULL, "Location", loc};
+    simple(c, 301, &hl, head_only, keep_alive);
+    free(loc);
+}
+
+bool t4__static_serve(t4__conn *c, const t4__http_head *h, const char *path, size_t plen, bool keep_alive,
+                      bool head_only)
+{
+    const t4_config *cfg = &t4__srv->cfg;
+    if (!cfg->public_dir || !*cfg->public_dir || c->stream)
+        return false;
+    if (!t4__static_path_safe(path, plen) || !resolve_root(cfg->public_dir))
+        return false;
+    bool dir_request = path[plen - 1] == '/';
+    char rel[PATH_MAX];
+    int rn = snprintf(rel, sizeof rel, "%s%s", path + 1, dir_request ? "index.html" : "");
+    if (rn < 0 || (size_t)rn >= sizeof rel)
+        return false;
+    struct stat st;
+    int fd = open_inside(rel, &st);
+    if (fd < 0)
+        return false;
+    bool get = t4__slice_eq(h->method, "GET");
+    bool is_dir = S_ISDIR(st.st_mode);
+    if (!S_ISREG(st.st_mode) && !(is_dir && !dir_request)) {
+        close(fd);
+        return false;
+    }
+    if (!get && !head_only) {
+        close(fd);
+        t4__res_header allow = {NULL, "Allow", "GET, HEAD"};
+        simple(c, 405, &allow, false, keep_alive);
+        return true;
+    }
+    if (is_dir) { /* "/docs" -> "/docs/", so relative links in its index work */
+        close(fd);
+        redirect_to_dir(c, h, head_only, keep_alive);
+        return true;
+    }
+
+    uint64_t size = (uint64_t)st.st_size;
+    char etag[T4__ETAG_MAX], modified[32], crange[64];
+    t4__etag_make(etag, size, (int64_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    t4__http_date_format((int64_t)st.st_mtim.tv_sec, modified);
+    t4__res_header hs[6] = {
+        {&hs[1], "ETag", etag},
+        {&hs[2], "Last-Modified", modified},
+        {&hs[3], "Cache-Control",
+         cfg->static_cache_control ? cfg->static_cache_control : "public, max-age=3600"},
+        {&hs[4], "Accept-Ranges", "bytes"},
+        {NULL, "X-Content-Type-Options", "nosniff"},
+        {NULL, "Content-Range", crange},
+    };
+
+    /* Conditional GET/HEAD: If-None-Match wins over If-Modified-Since. */
+    const t4__http_header *inm = header(h, "If-None-Match"), *ims;
+    bool not_modified = false;
+    int64_t since;
+    if (inm)
+        not_modified = t4__etag_list_match(inm->value.p, inm->value.n, etag);
+    else if ((ims = header(h, "If-Modified-Since")) &&
+             t4__http_date_parse(ims->value.p, ims->value.n, &since))
+        not_modified = (int64_t)st.st_mtim.tv_sec <= since;
+    if (not_modified) {
+        close(fd);
+        hs[2].next = NULL; /* ETag, Last-Modified, Cache-Control */
+        t4__http_write_response(c, 304, NULL, hs, NULL, 0, head_only, keep_alive);
+        return true;
+    }
+
+    /* Range (GET only, as RFC 9110 defines it), unless If-Range says the
+     * client's copy is stale. */
+    int status = 200;
+    uint64_t first = 0, len = size;
+    const t4__http_header *range = get ? header(h, "Range") : NULL;
+    const t4__http_header *if_range = range ? header(h, "If-Range") : NULL;
+    if (range && (!if_range || t4__if_range_match(if_range->value.p, if_range->value.n, etag,
+                                                  (int64_t)st.st_mtim.tv_sec))) {
+        uint64_t last = 0;
+        t4__range_result rr = t4__range_parse(range->value.p, range->value.n, size, &first, &last);
+        if (rr == T4__RANGE_UNSAT) {
+            close(fd);
+            snprintf(crange, sizeof crange, "bytes */%" PRIu64, size);
+            t4__res_header cr = {NULL, "Content-Range", crange};
+            simple(c, 416, &cr, false, keep_alive);
+            return true;
+        }
+        if (rr == T4__RANGE_ONE) {
+            status = 206;
+            len = last - first + 1;
+            snprintf(crange, sizeof crange, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first, last, size);
+            hs[4].next = &hs[5];
+        } else {
+            first = 0;
+        }
+    }
+    if (len > SIZE_MAX) {
+        close(fd);
+        return false;
+    }
+    /* The head alone (Content-Length = len); the body follows from the file. */
+    if (t4__http_write_response(c, status, t4__mime_type(rel), hs, NULL, (size_t)len, true, keep_alive) !=
+            0 ||
+        head_only || len == 0) {
+        close(fd);
+        return true;
+    }
+    t4__file_stream *fs = calloc(1, sizeof *fs);
+    if (!fs) {
+        close(fd);
+        t4__conn_close_now(c);
+        return true;
+    }
+    fs->conn = c;
+    fs->fd = fd;
+    fs->off = first;
+    fs->end = first + len;
+    c->stream = fs;
+    refill(c, false);
+    if (c->stream)
+        t4__conn_read_stop(c); /* no more requests until the file is queued */
+    return true;
+}
