@@ -97,11 +97,30 @@ static const uint8_t esc_extra[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
 };
 
+/* How many bytes from s on need no escaping: eight at a time (a word has
+ * none when no byte is below 0x20, '"' or '\\'), then byte by byte. */
+static size_t clean_run(const uint8_t *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        uint64_t hit = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
+        if (hit & highs)
+            break;
+    }
+    while (i < n && !esc_extra[s[i]])
+        i++;
+    return i;
+}
+
 /* Length of s as the body of a JSON string. */
 static size_t json_escaped_len(const uint8_t *s, size_t n)
 {
     size_t extra = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = clean_run(s, n); i < n; i += 1 + clean_run(s + i + 1, n - i - 1))
         extra += esc_extra[s[i]];
     return n + extra;
 }
@@ -110,10 +129,8 @@ static char *json_escape(char *o, const uint8_t *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0; /* bytes copied as they are, in one memcpy */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = clean_run(s, n); i < n; i += 1 + clean_run(s + i + 1, n - i - 1)) {
         uint8_t c = s[i];
-        if (!esc_extra[c])
-            continue;
         memcpy(o, s + run, i - run);
         o += i - run;
         run = i + 1;
@@ -247,8 +264,7 @@ static int jstring(jcur *c, bool keep, const char **s, size_t *n)
     char *o = c->out, *start = c->out;
     for (;;) {
         const char *run = c->p;
-        while (c->p < c->end && *c->p != '"' && *c->p != '\\' && (unsigned char)*c->p >= 0x20)
-            c->p++;
+        c->p += clean_run((const uint8_t *)c->p, (size_t)(c->end - c->p));
         if (keep) {
             memcpy(o, run, (size_t)(c->p - run));
             o += c->p - run;
