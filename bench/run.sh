@@ -47,7 +47,7 @@ note() {
 
 # 10000 client sockets here and 10000 in the server: raise the fd limit.
 want_fds=$((IDLE_CONNS + 1000))
-ulimit -n "$want_fds" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+ulimit -Sn "$want_fds" 2>/dev/null || ulimit -n "$want_fds" 2>/dev/null || ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$want_fds" ]; then
   cap=$(($(ulimit -n) - 1000))
   note "open-file limit is $(ulimit -n): idle connections capped at $cap"
@@ -208,7 +208,7 @@ servers = [s for s in ("tina4", "node", "python") if any(k[0] == s for k in res)
 names = {"tina4": "tina4-c", "node": "Node ws", "python": "Python websockets"}
 peers = [s for s in servers if s != "tina4"]
 
-def get(server, scen, key):
+def get(server, scen, key):  # a number, or None when missing or negative (unknown)
     r = res.get((server, scen))
     if r is None:
         return None
@@ -246,6 +246,8 @@ rows_def = [
     ("server CPU during broadcast (cores)", "broadcast", "server_cpu", "", 2),
     ("loadgen CPU during echo (cores)", "echo", "loadgen_cpu", "", 2),
     ("loadgen CPU during broadcast (cores)", "broadcast", "loadgen_cpu", "", 2),
+    ("other processes' CPU during echo (cores)", "echo", "other_cpu", "", 2),
+    ("other processes' CPU during broadcast (cores)", "broadcast", "other_cpu", "", 2),
 ]
 
 def value(server, scen, key):
@@ -259,6 +261,21 @@ def value(server, scen, key):
     if key == "_idle_held":
         return f'{r["opened"] - r["dropped"]:,} / {r["connections"]:,}'
     return get(server, scen, key)
+
+# A number is only the server's if the load generator had CPU to spare.
+order = {"tina4": 0, "node": 1, "python": 2, "echo": 0, "broadcast": 1, "idle": 2}
+for (server, scen), r in sorted(res.items(), key=lambda kv: (order.get(kv[0][0], 9), order.get(kv[0][1], 9))):
+    cpu = r.get("loadgen_cpu")
+    if isinstance(cpu, (int, float)) and cpu >= 0.85:
+        notes.append(f"{names.get(server, server)} {scen}: the load generator used {cpu:.0%} of its core, "
+                     "so it may have been a bottleneck too: read this number as a lower bound")
+    other = r.get("other_cpu")
+    if isinstance(other, (int, float)) and other >= 0.25:
+        notes.append(f"{names.get(server, server)} {scen}: other processes on this machine used {other:.2f} cores "
+                     "during the measurement, so this number may be disturbed: rerun on a quiet machine")
+    for k in ("failed_connections", "protocol_errors", "mismatches", "missing", "lost", "out_of_order", "bad_messages", "dropped"):
+        if r.get(k):
+            notes.append(f"{names.get(server, server)} {scen}: {k} = {r[k]}")
 
 head = ["metric"] + [names[s] for s in servers]
 has_t4 = "tina4" in servers

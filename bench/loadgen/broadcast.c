@@ -177,7 +177,7 @@ int lg_run_broadcast(const lg_opts *o)
     }
     ok = ok && lg.failed == 0;
 
-    double cpu0 = lg_self_cpu_s(), scpu0 = lg_proc_cpu_s(o->pid);
+    double cpu0 = lg_self_cpu_s(), scpu0 = lg_proc_cpu_s(o->pid), busy0 = lg_machine_busy_s();
     t_start = uv_hrtime();
     lg.now_ns = t_start;
     if (ok) {
@@ -195,7 +195,7 @@ int lg_run_broadcast(const lg_opts *o)
             uv_close((uv_handle_t *)&pace, NULL);
     }
     uint64_t t_end = uv_hrtime();
-    double cpu1 = lg_self_cpu_s(), scpu1 = lg_proc_cpu_s(o->pid);
+    double cpu1 = lg_self_cpu_s(), scpu1 = lg_proc_cpu_s(o->pid), busy1 = lg_machine_busy_s();
     bool all_in = lg_wait(drained, NULL, 10.0);
     uint64_t lost = 0;
     for (size_t i = 0; i < nall; i++)
@@ -206,10 +206,11 @@ int lg_run_broadcast(const lg_opts *o)
     lg_shutdown(conns, nall);
 
     double send_secs = (double)(t_end - t_start) / 1e9;
+    double other = lg_other_cpu(busy0, busy1, cpu1 - cpu0, scpu1 - scpu0, send_secs);
     double span = last_recv > t_start ? (double)(last_recv - t_start) / 1e9 : send_secs;
     double dps = span > 0 ? (double)deliveries / span : 0;
     double mps = send_secs > 0 ? (double)published / send_secs : 0;
-    double lg_cpu = send_secs > 0 ? (cpu1 - cpu0) / send_secs : 0;
+    double lg_cpu = send_secs > 0.05 ? (cpu1 - cpu0) / send_secs : 0;
     double srv_cpu = (scpu0 >= 0 && scpu1 >= 0 && send_secs > 0) ? (scpu1 - scpu0) / send_secs : -1;
     double p50 = (double)lg_hist_quantile(&hist, 0.50) / 1e3;
     double p99 = (double)lg_hist_quantile(&hist, 0.99) / 1e3;
@@ -221,26 +222,28 @@ int lg_run_broadcast(const lg_opts *o)
     else
         snprintf(mode, sizeof mode, "window %d", window);
 
-    char human[512], json[1024];
+    char human[512], json[1024], srv_txt[16] = "n/a";
+    if (srv_cpu >= 0)
+        snprintf(srv_txt, sizeof srv_txt, "%.0f%%", srv_cpu * 100);
     snprintf(
         human, sizeof human,
         "broadcast [%s] %zu subscribers + publisher, %zu B, %s, %.1f s: %llu published (%.0f msg/s), %.0f "
         "deliveries/s, p50 %.0f us, p99 %.0f us, max %.0f us, lost %llu, out-of-order %llu, errors %llu, "
-        "failed conns %llu, loadgen cpu %.0f%%",
+        "failed conns %llu, loadgen cpu %.0f%%, server cpu %s",
         o->label, nsubs, S, mode, send_secs, (unsigned long long)published, mps, dps, p50, p99, mx,
         (unsigned long long)lost, (unsigned long long)out_of_order, (unsigned long long)errors,
-        (unsigned long long)lg.failed, lg_cpu * 100);
+        (unsigned long long)lg.failed, lg_cpu * 100, srv_txt);
     snprintf(
         json, sizeof json,
         "{\"scenario\":\"broadcast\",\"server\":%s,\"subscribers\":%zu,\"recipients\":%zu,\"size\":%zu,"
         "\"window\":%d,\"rate\":%.1f,\"duration_s\":%.3f,\"published\":%llu,\"msgs_per_s\":%.1f,"
         "\"deliveries\":%llu,\"deliveries_per_s\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,"
         "\"lost\":%llu,\"out_of_order\":%llu,\"gaps\":%llu,\"protocol_errors\":%llu,\"bad_messages\":%llu,"
-        "\"failed_connections\":%llu,\"loadgen_cpu\":%.3f,\"server_cpu\":%.3f}",
+        "\"failed_connections\":%llu,\"loadgen_cpu\":%.3f,\"server_cpu\":%.3f,\"other_cpu\":%.3f}",
         lg_json_str(o->label), nsubs, nall, S, window, rate, send_secs, (unsigned long long)published, mps,
         (unsigned long long)deliveries, dps, p50, p99, mx, (unsigned long long)lost,
         (unsigned long long)out_of_order, (unsigned long long)lost_gaps, (unsigned long long)lg.proto_errors,
-        (unsigned long long)(bad + dupes), (unsigned long long)lg.failed, lg_cpu, srv_cpu);
+        (unsigned long long)(bad + dupes), (unsigned long long)lg.failed, lg_cpu, srv_cpu, other);
     lg_print_result(human, json);
     if (lg.first_error[0])
         fprintf(stderr, "loadgen: first error: %s\n", lg.first_error);

@@ -113,7 +113,7 @@ int lg_run_echo(const lg_opts *o)
 
     size_t opened = lg_connect_all(conns, nconns, &handlers, (size_t)o->batch, o->timeout);
 
-    double cpu0 = lg_self_cpu_s(), scpu0 = lg_proc_cpu_s(o->pid);
+    double cpu0 = lg_self_cpu_s(), scpu0 = lg_proc_cpu_s(o->pid), busy0 = lg_machine_busy_s();
     uint64_t t0 = uv_hrtime();
     lg.now_ns = t0;
     running = opened == nconns && lg.failed == 0;
@@ -125,7 +125,7 @@ int lg_run_echo(const lg_opts *o)
     }
     running = false;
     uint64_t t1 = uv_hrtime();
-    double cpu1 = lg_self_cpu_s(), scpu1 = lg_proc_cpu_s(o->pid);
+    double cpu1 = lg_self_cpu_s(), scpu1 = lg_proc_cpu_s(o->pid), busy1 = lg_machine_busy_s();
     uint64_t measured = total_recv;
     if (!lg_wait(all_echoed, NULL, 5.0))
         lg_note_error("%llu messages were never echoed", (unsigned long long)(total_sent - total_recv));
@@ -133,8 +133,9 @@ int lg_run_echo(const lg_opts *o)
     lg_shutdown(conns, nconns);
 
     double secs = (double)(t1 - t0) / 1e9;
+    double other = lg_other_cpu(busy0, busy1, cpu1 - cpu0, scpu1 - scpu0, secs);
     double rate = secs > 0 ? (double)measured / secs : 0;
-    double lg_cpu = secs > 0 ? (cpu1 - cpu0) / secs : 0;
+    double lg_cpu = secs > 0.05 ? (cpu1 - cpu0) / secs : 0;
     double srv_cpu = (scpu0 >= 0 && scpu1 >= 0 && secs > 0) ? (scpu1 - scpu0) / secs : -1;
     double p50 = (double)lg_hist_quantile(&hist, 0.50) / 1e3;
     double p99 = (double)lg_hist_quantile(&hist, 0.99) / 1e3;
@@ -142,21 +143,23 @@ int lg_run_echo(const lg_opts *o)
     uint64_t errors = lg.proto_errors + mismatches + missing;
     static const char *modes[] = {"text", "binary", "mixed"};
 
-    char human[512], json[1024];
+    char human[512], json[1024], srv_txt[16] = "n/a";
+    if (srv_cpu >= 0)
+        snprintf(srv_txt, sizeof srv_txt, "%.0f%%", srv_cpu * 100);
     snprintf(
         human, sizeof human,
         "echo [%s] %zu conns x %d in flight x %zu B, %.1f s: %.0f msg/s, p50 %.0f us, p99 %.0f us, max %.0f "
-        "us, errors %llu, failed conns %llu, loadgen cpu %.0f%%",
+        "us, errors %llu, failed conns %llu, loadgen cpu %.0f%%, server cpu %s",
         o->label, nconns, P, S, secs, rate, p50, p99, mx, (unsigned long long)errors,
-        (unsigned long long)lg.failed, lg_cpu * 100);
+        (unsigned long long)lg.failed, lg_cpu * 100, srv_txt);
     snprintf(json, sizeof json,
              "{\"scenario\":\"echo\",\"server\":%s,\"connections\":%zu,\"pipeline\":%d,\"size\":%zu,"
              "\"mode\":\"%s\",\"duration_s\":%.3f,\"messages\":%llu,\"msgs_per_s\":%.1f,\"p50_us\":%.1f,"
              "\"p99_us\":%.1f,\"max_us\":%.1f,\"mismatches\":%llu,\"missing\":%llu,\"protocol_errors\":%llu,"
-             "\"failed_connections\":%llu,\"loadgen_cpu\":%.3f,\"server_cpu\":%.3f}",
+             "\"failed_connections\":%llu,\"loadgen_cpu\":%.3f,\"server_cpu\":%.3f,\"other_cpu\":%.3f}",
              lg_json_str(o->label), nconns, P, S, modes[mode], secs, (unsigned long long)measured, rate, p50,
              p99, mx, (unsigned long long)mismatches, (unsigned long long)missing,
-             (unsigned long long)lg.proto_errors, (unsigned long long)lg.failed, lg_cpu, srv_cpu);
+             (unsigned long long)lg.proto_errors, (unsigned long long)lg.failed, lg_cpu, srv_cpu, other);
     lg_print_result(human, json);
     if (lg.first_error[0])
         fprintf(stderr, "loadgen: first error: %s\n", lg.first_error);

@@ -83,7 +83,7 @@ int lg_run_idle(const lg_opts *o)
 
     char human[512], json[1024];
     snprintf(human, sizeof human,
-             "idle [%s] %zu/%zu connections opened in %.2f s (%.0f/s), held %.1f s, ping every %.0f s: "
+             "idle [%s] %zu/%zu connections opened in %.2f s (%.0f/s), held %.1f s, ping every %g s: "
              "%llu pings %llu pongs, dropped %llu; server RSS %ld -> %ld -> %ld kB, %.0f bytes/connection",
              o->label, opened, nconns, connect_s, cps, hold, o->ping, (unsigned long long)lg.pings_sent,
              (unsigned long long)lg.pongs, (unsigned long long)dropped, rss0, rss1, rss2, per_conn);

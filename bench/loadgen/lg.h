@@ -130,9 +130,13 @@ void lg_hist_add(lg_hist *h, uint64_t ns);
 uint64_t lg_hist_quantile(const lg_hist *h, double q);
 
 /* Process statistics. */
-long lg_proc_rss_kb(int pid);  /* VmRSS in kB, -1 if unknown */
-double lg_proc_cpu_s(int pid); /* utime+stime in seconds, -1 if unknown */
-double lg_self_cpu_s(void);    /* this process's user+sys seconds */
+long lg_proc_rss_kb(int pid);   /* VmRSS in kB, -1 if unknown */
+double lg_proc_cpu_s(int pid);  /* utime+stime in seconds, -1 if unknown */
+double lg_self_cpu_s(void);     /* this process's user+sys seconds */
+double lg_machine_busy_s(void); /* every CPU's busy seconds (/proc/stat), -1 if unknown */
+/* Cores used by other processes between two readings: machine busy minus
+ * this process and the server (-1 if unknown). */
+double lg_other_cpu(double busy0, double busy1, double self_s, double server_s, double secs);
 
 /* Options shared by the scenarios. */
 typedef struct {

@@ -136,6 +136,31 @@ double lg_self_cpu_s(void)
            (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+double lg_machine_busy_s(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    unsigned long long v[8] = {0};
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                   &v[6], &v[7]);
+    fclose(f);
+    if (n < 7)
+        return -1;
+    /* user nice system [idle iowait] irq softirq steal */
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    long hz = sysconf(_SC_CLK_TCK);
+    return (double)busy / (double)(hz > 0 ? hz : 100);
+}
+
+double lg_other_cpu(double busy0, double busy1, double self_s, double server_s, double secs)
+{
+    if (busy0 < 0 || busy1 < 0 || server_s < 0 || secs <= 0)
+        return -1;
+    double other = (busy1 - busy0 - self_s - server_s) / secs;
+    return other < 0 ? 0 : other;
+}
+
 void lg_print_result(const char *human, const char *json)
 {
     printf("%s\n", human);
