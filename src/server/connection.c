@@ -99,6 +99,23 @@ int t4__conn_queue_copy(t4__conn *c, const void *p, size_t n)
     return t4__conn_queue(c, b);
 }
 
+int t4__conn_write_small(t4__conn *c, const void *p, size_t n)
+{
+    if (c->closing || c->shutting_down)
+        return T4_ECLOSED;
+    size_t done = 0;
+    if (c->q_len == 0 && !c->writing) {
+        /* Nothing queued: writing now keeps the order and needs no buffer. */
+        uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+        int r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (r > 0)
+            done = (size_t)r;
+        if (done)
+            c->last_write = uv_now(&t4__srv->loop);
+    }
+    return done == n ? 0 : t4__conn_queue_copy(c, (const char *)p + done, n - done);
+}
+
 /* Drops `n` written bytes from the front of the queue. */
 static void q_consume(t4__conn *c, size_t n)
 {

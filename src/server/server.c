@@ -9,6 +9,7 @@
 #include "http/routes.h"
 #include "server/config.h"
 #include "util/log.h"
+#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -215,6 +216,10 @@ static void on_tick(uv_timer_t *t)
     if (now - s->date_at >= 1000) {
         refresh_date(s);
         s->date_at = now;
+        /* Bursts (a pong to every client, a broadcast backlog) leave whole
+         * pages of freed buffers behind; give them back to the system so
+         * idle memory stays what idle connections need. Cheap at 1 Hz. */
+        malloc_trim(64 * 1024);
     }
     for (t4__conn *c = s->conns, *next; c; c = next) {
         next = c->next;
@@ -233,6 +238,7 @@ static void on_tick(uv_timer_t *t)
         else
             t4__http_tick(c, now);
     }
+    t4__ws_sweep_end();
     t4__ws_fire_pending();
     (void)t;
 }

@@ -97,6 +97,9 @@ void t4__server_unlink(t4__conn *c);
 /* Output: queue a reference (takes one ref of b) and mark the connection to
  * be flushed at the end of this loop turn (corking). Returns 0 or T4_ECLOSED. */
 int t4__conn_queue(t4__conn *c, t4__sbuf *b);
+/* A small control frame (pong): written at once when nothing is queued
+ * (no allocation), else queued as a copy. */
+int t4__conn_write_small(t4__conn *c, const void *p, size_t n);
 /* Queue a copy of bytes. */
 int t4__conn_queue_copy(t4__conn *c, const void *p, size_t n);
 /* Writes everything queued on dirty connections (called per loop turn). */
@@ -130,6 +133,8 @@ void t4__ws_on_drain(t4__conn *c);
  * when the queue drains; release its state when the connection closes. */
 void t4__static_on_drain(t4__conn *c);
 void t4__static_free(t4__conn *c);
+/* After a sweep of t4__ws_tick calls (releases shared sweep buffers). */
+void t4__ws_sweep_end(void);
 /* Shutdown: close every WebSocket with 1001. */
 void t4__ws_shutdown(t4__conn *c);
 /* Fires pending CLOSE events (after the current handler returns). */

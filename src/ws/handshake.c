@@ -35,6 +35,17 @@ static bool key_valid(t4__slice k)
     return n == 18; /* DecodeBlock counts the padding: 16 bytes + 2 */
 }
 
+/* RFC 6455 11.3.1 and 11.3.5: Sec-WebSocket-Key and Sec-WebSocket-Version
+ * MUST NOT appear more than once in a request. */
+static bool header_at_most_once(const t4__http_head *h, const char *name)
+{
+    size_t n = strlen(name), seen = 0;
+    for (size_t i = 0; i < h->num_headers; i++)
+        if (h->headers[i].name.n == n && strncasecmp(h->headers[i].name.p, name, n) == 0)
+            seen++;
+    return seen <= 1;
+}
+
 static bool origin_allowed(const char *allowed, const t4__http_head *h)
 {
     if (!allowed || !*allowed || strcmp(allowed, "*") == 0)
@@ -90,7 +101,12 @@ static void add_query(const char *name, const char *value, void *arg)
 void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
 {
     t4__server *s = t4__srv;
-    if (!t4__slice_eq(h->method, "GET") || h->minor_version != 1) {
+    /* An upgrade is a GET without a body: body bytes would be read as frames. */
+    if (!t4__slice_eq(h->method, "GET") || h->minor_version != 1 || h->content_length > 0 || h->chunked) {
+        t4__http_fail(c, 400, NULL, NULL);
+        return;
+    }
+    if (!header_at_most_once(h, "Sec-WebSocket-Key") || !header_at_most_once(h, "Sec-WebSocket-Version")) {
         t4__http_fail(c, 400, NULL, NULL);
         return;
     }

@@ -255,7 +255,13 @@ static void on_frame(t4_ws *ws, uint8_t *payload, size_t len)
         on_close_frame(ws, payload, len);
         return;
     case T4__WS_OP_PING:
-        if (ws->phase == T4__WS_OPEN) {
+        if (ws->phase == T4__WS_OPEN && ws->conn->q_len == 0 && !ws->conn->writing) {
+            /* Nothing queued: answer at once from the stack, no buffer. */
+            uint8_t pong[T4__WS_MAX_HEADER + 125];
+            size_t hl = t4__ws_write_header(pong, true, T4__WS_OP_PONG, len, NULL);
+            memcpy(pong + hl, payload, len); /* control payloads are <= 125 bytes */
+            t4__conn_write_small(ws->conn, pong, hl + len);
+        } else if (ws->phase == T4__WS_OPEN) {
             /* Through the backpressure policy: a peer that floods pings
              * without reading must not grow our queue without bound. */
             t4__sbuf *b = t4__ws_frame_new(T4__WS_OP_PONG, payload, len);
@@ -398,6 +404,14 @@ void t4__ws_shutdown(t4__conn *c)
         t4__ws_begin_close(c->ws, 1001, "server shutting down");
 }
 
+static t4__sbuf *ping; /* the sweep's shared ping frame */
+
+void t4__ws_sweep_end(void)
+{
+    t4__sbuf_release(ping);
+    ping = NULL;
+}
+
 void t4__ws_tick(t4__conn *c, uint64_t now)
 {
     t4_ws *ws = c->ws;
@@ -416,9 +430,14 @@ void t4__ws_tick(t4__conn *c, uint64_t now)
     }
     uint64_t last = c->last_read > ws->last_ping ? c->last_read : ws->last_ping;
     if (now - last >= cfg->ws_ping_interval) {
-        t4__sbuf *b = t4__ws_frame_new(T4__WS_OP_PING, "tina4", 5);
-        if (b)
-            t4__conn_queue(c, b);
+        /* Every ping is the same frame: one shared buffer for the whole
+         * sweep, not one allocation per connection. */
+        if (!ping)
+            ping = t4__ws_frame_new(T4__WS_OP_PING, "tina4", 5);
+        if (ping) {
+            t4__sbuf_ref(ping);
+            t4__conn_queue(c, ping);
+        }
         ws->last_ping = now;
     }
 }

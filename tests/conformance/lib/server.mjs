@@ -5,8 +5,20 @@ import { RawClient, textFrame } from './ws.mjs';
 
 export const BIN = 'bench/tina4-bench-server';
 
+const live = new Set();
+
 export async function benchServer(env = {}) {
-  return startServer(BIN, { env: { TINA4_LOG_LEVEL: 'warn', ...env } });
+  const srv = await startServer(BIN, { env: { TINA4_LOG_LEVEL: 'warn', ...env } });
+  live.add(srv);
+  return srv;
+}
+
+/** after() hook of every file: drops clients and kills servers a failed test left running
+ * (a live child would keep the test process, and so the whole run, from ending). */
+export function cleanup() {
+  RawClient.destroyAll();
+  for (const srv of live) srv.proc.kill('SIGKILL');
+  live.clear();
 }
 
 /** The last test of every file: the server still echoes, then stops with 0 (sanitizer-clean). */
@@ -18,6 +30,7 @@ export async function assertEchoAndStop(srv) {
   assert.equal(f.payload.toString(), 'still alive');
   await c.closeCleanly(1000);
   RawClient.destroyAll();
+  live.delete(srv);
   const { code, signal } = await srv.stop();
   assert.equal(signal, null, `server died of ${signal}`);
   assert.equal(code, 0, `server exit code ${code}; stderr:\n${srv.stderr()}`);
