@@ -32,8 +32,10 @@
  *
  * i.e. "equal jitter": a uniformly random delay in [half, whole) of the
  * capped exponential. Defaults give 1.5-3 s, 3-6 s, 6-12 s, 12-24 s, then
- * 15-30 s for every later attempt. After maxReconnectAttempts attempts have
- * failed, "reconnect_failed" is emitted once and the client stays closed.
+ * 15-30 s for every later attempt (the ten default waits total 2-4 minutes).
+ * After maxReconnectAttempts attempts have failed, "reconnect_failed" is
+ * emitted once and the client stays closed. close() stops reconnecting.
+ * Details and the test list: docs/FROND_JS.md.
  *
  * SEND BUFFER: send() while not open appends to a FIFO buffer that is written,
  * in order, as soon as the next connection opens and BEFORE the "open"
@@ -139,7 +141,7 @@
         this._timer = null;
         this._attempt = 0; /* consecutive reconnect attempts since the last open */
         this._stopped = false; /* close() called or attempts exhausted */
-        this._connect();
+        this._connect(true);
     }
 
     FrondSocket.CONNECTING = FrondSocket.prototype.CONNECTING = CONNECTING;
@@ -163,14 +165,16 @@
         }
     };
 
-    proto._connect = function () {
+    proto._connect = function (first) {
         var self = this;
         var sock;
         try {
             sock = this.options.protocols !== undefined ? new this._Impl(this.url, this.options.protocols)
                                                         : new this._Impl(this.url);
         } catch (e) {
-            /* e.g. a malformed URL: reported, then handled like a failed attempt */
+            /* A malformed URL throws from frond.ws() itself; should a later
+             * attempt throw, it counts as a failed attempt. */
+            if (first) throw e;
             this._socket = null;
             this._emit("error", e);
             this._dropped(1006, String((e && e.message) || e));
@@ -287,7 +291,7 @@
         return this.send(JSON.stringify(value));
     };
 
-    /* Closes the connection and stops reconnecting for good. */
+    /* Closes the connection (code 1000 unless given) and stops reconnecting for good. */
     proto.close = function (code, reason) {
         if (this._stopped && !this._socket) return;
         this._stopped = true;
@@ -297,7 +301,9 @@
         }
         var s = this._socket;
         if (s && (s.readyState === CONNECTING || s.readyState === OPEN)) {
-            if (code === undefined) s.close();
+            /* 1000 by default (a bare close() would report 1005 "no status") */
+            if (code === undefined) code = 1000;
+            if (reason === undefined) s.close(code);
             else s.close(code, reason);
         } else if (!s) {
             /* waiting between attempts: nothing to close, report it anyway */

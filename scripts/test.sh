@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test, against the build directory given (default build-asan):
 # unit tests under ctest, then the Node test suites (integration,
-# conformance, browser) against real server processes.
+# conformance, backplane, frond.js, browser) against real server processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-asan}
@@ -15,7 +15,7 @@ echo "== Frond vs Twig differential"
 bash tests/frond/differential.sh
 
 suites=()
-for d in tests/integration tests/conformance tests/backplane tests/browser; do
+for d in tests/integration tests/conformance tests/backplane tests/frondjs tests/browser; do
   compgen -G "$d/*.test.mjs" >/dev/null && suites+=("$d"/*.test.mjs)
 done
 echo "== ${#suites[@]} node test file(s)"
