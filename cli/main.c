@@ -6,19 +6,21 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "tina4 %s: the Tina4 real-time web stack in C\n\n"
-               "usage:\n"
-               "  tina4 serve [--host H] [--port P]   compile src/routes/*.c and serve HTTP + WebSocket\n"
-               "  tina4 init NAME                     create a project folder NAME\n"
-               "  tina4 render TEMPLATE [--data FILE.json] [--templates DIR]\n"
-               "                                      render a Frond template to stdout\n"
-               "  tina4 version\n",
+    fprintf(f,
+            "tina4 %s: the Tina4 real-time web stack in C\n\n"
+            "usage:\n"
+            "  tina4 serve [--host H] [--port P]   compile src/routes/*.c and serve HTTP + WebSocket\n"
+            "  tina4 init NAME                     create a project folder NAME\n"
+            "  tina4 render TEMPLATE [--data FILE.json] [--templates DIR]\n"
+            "                                      render a Frond template to stdout\n"
+            "  tina4 version\n",
             T4_VERSION);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }

@@ -17,8 +17,8 @@
 
 const char *t4_cli_include_dir(void)
 {
-    static const char *const candidates[] = {T4_BUILD_INCLUDE_DIR, T4_INSTALL_INCLUDE_DIR, "/usr/local/include",
-                                             "/usr/include"};
+    static const char *const candidates[] = {T4_BUILD_INCLUDE_DIR, T4_INSTALL_INCLUDE_DIR,
+                                             "/usr/local/include", "/usr/include"};
     const char *env = getenv("TINA4_INCLUDE_DIR");
     static char path[4096];
     if (env && *env)

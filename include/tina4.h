@@ -45,7 +45,7 @@ extern "C" {
 #define T4_VERSION "0.1.0"
 
 #if defined(__GNUC__)
-#define T4_API __attribute__((visibility("default")))
+#define T4_API           __attribute__((visibility("default")))
 #define T4__PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define T4_API
@@ -117,18 +117,18 @@ T4_API int t4_websocket(const char *pattern, t4_ws_handler fn);
 /* Declarative registration, like Tina4's decorators: the route exists as
  * soon as the file is linked or loaded (a static constructor). */
 #define T4__CAT2(a, b) a##b
-#define T4__CAT(a, b) T4__CAT2(a, b)
-#define T4__REGISTER(call)                                                            \
-    __attribute__((constructor)) static void T4__CAT(t4__register_, __LINE__)(void) \
-    {                                                                                 \
-        (void)(call);                                                                 \
+#define T4__CAT(a, b)  T4__CAT2(a, b)
+#define T4__REGISTER(call)                                                                                   \
+    __attribute__((constructor)) static void T4__CAT(t4__register_, __LINE__)(void)                          \
+    {                                                                                                        \
+        (void)(call);                                                                                        \
     }
 #define T4_WEBSOCKET(pattern, fn) T4__REGISTER(t4_websocket((pattern), (fn)))
-#define T4_GET(pattern, fn) T4__REGISTER(t4_route("GET", (pattern), (fn)))
-#define T4_POST(pattern, fn) T4__REGISTER(t4_route("POST", (pattern), (fn)))
-#define T4_PUT(pattern, fn) T4__REGISTER(t4_route("PUT", (pattern), (fn)))
-#define T4_PATCH(pattern, fn) T4__REGISTER(t4_route("PATCH", (pattern), (fn)))
-#define T4_DELETE(pattern, fn) T4__REGISTER(t4_route("DELETE", (pattern), (fn)))
+#define T4_GET(pattern, fn)       T4__REGISTER(t4_route("GET", (pattern), (fn)))
+#define T4_POST(pattern, fn)      T4__REGISTER(t4_route("POST", (pattern), (fn)))
+#define T4_PUT(pattern, fn)       T4__REGISTER(t4_route("PUT", (pattern), (fn)))
+#define T4_PATCH(pattern, fn)     T4__REGISTER(t4_route("PATCH", (pattern), (fn)))
+#define T4_DELETE(pattern, fn)    T4__REGISTER(t4_route("DELETE", (pattern), (fn)))
 
 /* ------------------------------------------------------------------ */
 /* Running                                                              */
@@ -137,31 +137,31 @@ T4_API int t4_websocket(const char *pattern, t4_ws_handler fn);
 /* Settings. Zero means "the default" (or the TINA4_* environment variable
  * when t4_config_from_env filled it). Sizes in bytes, times in ms. */
 typedef struct t4_config {
-    const char *host;              /* TINA4_HOST, "0.0.0.0"                  */
-    int port;                      /* TINA4_PORT, 7145                       */
-    size_t http_max_header;        /* TINA4_HTTP_MAX_HEADER, 16 KiB -> 431   */
-    size_t http_max_body;          /* TINA4_HTTP_MAX_BODY, 8 MiB -> 413      */
-    unsigned http_header_timeout;  /* TINA4_HTTP_HEADER_TIMEOUT, 10 s -> 408 */
-    unsigned http_keepalive;       /* TINA4_HTTP_KEEPALIVE_TIMEOUT, 5 s      */
-    size_t ws_max_message;         /* TINA4_WS_MAX_MESSAGE, 1 MiB -> 1009    */
-    unsigned ws_ping_interval;     /* TINA4_WS_PING_INTERVAL, 30 s           */
-    unsigned ws_idle_timeout;      /* TINA4_WS_IDLE_TIMEOUT, 60 s            */
-    size_t ws_max_backpressure;    /* TINA4_WS_MAX_BACKPRESSURE, 4 MiB       */
-    unsigned ws_close_timeout;     /* TINA4_WS_CLOSE_TIMEOUT, 5 s            */
-    unsigned shutdown_timeout;     /* TINA4_SHUTDOWN_TIMEOUT, 10 s           */
-    size_t max_connections;        /* TINA4_MAX_CONNECTIONS, 100000          */
-    const char *ws_allowed_origins; /* TINA4_WS_ALLOWED_ORIGINS, "" = any    */
-    const char *ws_backplane;      /* TINA4_WS_BACKPLANE: unset or "redis"   */
-    const char *ws_backplane_url;  /* TINA4_WS_BACKPLANE_URL, redis://localhost:6379 */
-    const char *ws_backplane_format; /* TINA4_WS_BACKPLANE_FORMAT: "json" or "binary" */
-    unsigned ws_backplane_heartbeat; /* TINA4_WS_BACKPLANE_HEARTBEAT, 5 s      */
-    size_t ws_backplane_max_queue; /* TINA4_WS_BACKPLANE_MAX_QUEUE, 8 MiB     */
-    const char *templates_dir;     /* TINA4_TEMPLATES, "src/templates"       */
-    const char *public_dir;        /* TINA4_PUBLIC, "src/public" ("" = off)   */
+    const char *host;                 /* TINA4_HOST, "0.0.0.0"                  */
+    int port;                         /* TINA4_PORT, 7145                       */
+    size_t http_max_header;           /* TINA4_HTTP_MAX_HEADER, 16 KiB -> 431   */
+    size_t http_max_body;             /* TINA4_HTTP_MAX_BODY, 8 MiB -> 413      */
+    unsigned http_header_timeout;     /* TINA4_HTTP_HEADER_TIMEOUT, 10 s -> 408 */
+    unsigned http_keepalive;          /* TINA4_HTTP_KEEPALIVE_TIMEOUT, 5 s      */
+    size_t ws_max_message;            /* TINA4_WS_MAX_MESSAGE, 1 MiB -> 1009    */
+    unsigned ws_ping_interval;        /* TINA4_WS_PING_INTERVAL, 30 s           */
+    unsigned ws_idle_timeout;         /* TINA4_WS_IDLE_TIMEOUT, 60 s            */
+    size_t ws_max_backpressure;       /* TINA4_WS_MAX_BACKPRESSURE, 4 MiB       */
+    unsigned ws_close_timeout;        /* TINA4_WS_CLOSE_TIMEOUT, 5 s            */
+    unsigned shutdown_timeout;        /* TINA4_SHUTDOWN_TIMEOUT, 10 s           */
+    size_t max_connections;           /* TINA4_MAX_CONNECTIONS, 100000          */
+    const char *ws_allowed_origins;   /* TINA4_WS_ALLOWED_ORIGINS, "" = any    */
+    const char *ws_backplane;         /* TINA4_WS_BACKPLANE: unset or "redis"   */
+    const char *ws_backplane_url;     /* TINA4_WS_BACKPLANE_URL, redis://localhost:6379 */
+    const char *ws_backplane_format;  /* TINA4_WS_BACKPLANE_FORMAT: "json" or "binary" */
+    unsigned ws_backplane_heartbeat;  /* TINA4_WS_BACKPLANE_HEARTBEAT, 5 s      */
+    size_t ws_backplane_max_queue;    /* TINA4_WS_BACKPLANE_MAX_QUEUE, 8 MiB     */
+    const char *templates_dir;        /* TINA4_TEMPLATES, "src/templates"       */
+    const char *public_dir;           /* TINA4_PUBLIC, "src/public" ("" = off)   */
     const char *static_cache_control; /* TINA4_STATIC_CACHE_CONTROL, "public, max-age=3600" */
-    bool debug;                    /* TINA4_DEBUG: error details in 500 pages, template reload */
-    int log_level;                 /* TINA4_LOG_LEVEL: 0 error..3 debug, 2   */
-    bool quiet_banner;             /* do not print the start-up banner       */
+    bool debug;                       /* TINA4_DEBUG: error details in 500 pages, template reload */
+    int log_level;                    /* TINA4_LOG_LEVEL: 0 error..3 debug, 2   */
+    bool quiet_banner;                /* do not print the start-up banner       */
 } t4_config;
 
 /* Loads `.env` from the working directory (the real environment wins) and
@@ -186,7 +186,7 @@ T4_API int t4_bound_port(void);
 /* ------------------------------------------------------------------ */
 
 T4_API const char *t4_req_method(const t4_req *req);
-T4_API const char *t4_req_path(const t4_req *req);  /* decoded, no query */
+T4_API const char *t4_req_path(const t4_req *req);         /* decoded, no query */
 T4_API const char *t4_req_query_string(const t4_req *req); /* raw, "" if none */
 /* A path parameter, else a query parameter (decoded); NULL if neither. */
 T4_API const char *t4_req_param(const t4_req *req, const char *name);

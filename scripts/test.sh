@@ -8,6 +8,9 @@ build=${1:-build-asan}
 export T4_BUILD=$build
 ulimit -n 65536 2>/dev/null || true
 
+echo "== formatting (clang-format, .clang-format)"
+clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' 2>/dev/null || find src include cli tests bench examples -name '*.[ch]')
+
 echo "== unit tests (ctest, $build)"
 (cd "$build" && ctest --output-on-failure --timeout 300)
 

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <tina4.h>
 #include <time.h>
+#include <tina4.h>
 
 typedef struct {
     char name[64];
@@ -32,16 +32,20 @@ static void room_ws(t4_ws *ws, t4_ws_event ev, t4_msg msg)
         t4_ws_set_data(ws, m, free); /* freed by the framework after CLOSE */
         char text[256];
         snprintf(text, sizeof text,
-                 "Welcome to room: %s. Set your name with: {\"type\": \"set-name\", \"name\": \"YourName\"}", room);
-        t4_ws_send_json(ws, json_pack("{s:s, s:s, s:I}", "type", "system", "message", text, "online", online(ws)));
-        t4_ws_broadcast_json(ws, json_pack("{s:s, s:s, s:I}", "type", "system", "message", "A new user joined",
-                                           "online", online(ws)),
+                 "Welcome to room: %s. Set your name with: {\"type\": \"set-name\", \"name\": \"YourName\"}",
+                 room);
+        t4_ws_send_json(
+            ws, json_pack("{s:s, s:s, s:I}", "type", "system", "message", text, "online", online(ws)));
+        t4_ws_broadcast_json(ws,
+                             json_pack("{s:s, s:s, s:I}", "type", "system", "message", "A new user joined",
+                                       "online", online(ws)),
                              true);
     } else if (ev == T4_WS_MESSAGE) {
         json_t *in = json_loads(msg.data, 0, NULL);
         const char *type = json_string_value(json_object_get(in, "type"));
         if (!json_is_object(in) || !m) {
-            t4_ws_send_json(ws, json_pack("{s:s, s:s}", "type", "error", "message", "expected a JSON object"));
+            t4_ws_send_json(ws,
+                            json_pack("{s:s, s:s}", "type", "error", "message", "expected a JSON object"));
         } else if (type && strcmp(type, "set-name") == 0) {
             const char *name = json_string_value(json_object_get(in, "name"));
             char text[200];
@@ -64,8 +68,8 @@ static void room_ws(t4_ws *ws, t4_ws_event ev, t4_msg msg)
     } else if (ev == T4_WS_CLOSE) {
         char text[128];
         snprintf(text, sizeof text, "%s left the room", m ? m->name : "Anonymous");
-        t4_ws_broadcast_json(ws, json_pack("{s:s, s:s, s:I}", "type", "system", "message", text, "online", online(ws)),
-                             false);
+        t4_ws_broadcast_json(
+            ws, json_pack("{s:s, s:s, s:I}", "type", "system", "message", text, "online", online(ws)), false);
     }
 }
 T4_WEBSOCKET("/ws/room/{room_name}", room_ws)

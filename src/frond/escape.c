@@ -61,7 +61,7 @@ void t4__fescape(t4__fbuf *b, const char *s, size_t n, t4__fesc how)
                 break;
             case '\'':
                 t4__fbuf_puts(b, "&#039;"); /* as Twig writes it */
-                break; /* the project's choice; Twig writes &#039; */
+                break;                      /* the project's choice; Twig writes &#039; */
             default:
                 t4__fbuf_putc(b, (char)c);
                 break;

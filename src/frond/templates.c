@@ -5,8 +5,8 @@
  * because the engine's cache is not thread-safe and rendering is allowed
  * from any thread.
  */
-#include "frond/frond.h"
 #include "frond/templates.h"
+#include "frond/frond.h"
 #include "tina4.h"
 #include "util/buf.h"
 #include "util/log.h"

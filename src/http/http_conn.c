@@ -130,8 +130,8 @@ static void dispatch(t4__conn *c, const t4__http_head *h, char *body, size_t bod
     t4__router *routes = t4__routes_http();
     t4__match_result m = T4__MATCH_NONE;
     if (routes)
-        m = t4__router_match(routes, req.method, path, (size_t)plen, &handler, req.params, &req.nparams, allow,
-                             sizeof allow);
+        m = t4__router_match(routes, req.method, path, (size_t)plen, &handler, req.params, &req.nparams,
+                             allow, sizeof allow);
     if (m == T4__MATCH_FOUND) {
         ((t4_http_handler)handler)(&req, &res);
         if (!res.sent) {
@@ -149,7 +149,8 @@ static void dispatch(t4__conn *c, const t4__http_head *h, char *body, size_t bod
         t4__param p[T4__MAX_PARAMS];
         size_t np;
         t4__router *ws = t4__routes_ws();
-        if (ws && t4__router_match(ws, NULL, path, (size_t)plen, &ws_handler, p, &np, NULL, 0) == T4__MATCH_FOUND) {
+        if (ws &&
+            t4__router_match(ws, NULL, path, (size_t)plen, &ws_handler, p, &np, NULL, 0) == T4__MATCH_FOUND) {
             /* A WebSocket route reached without an Upgrade. */
             t4_res_header(&res, "Upgrade", "websocket");
             t4_res_header(&res, "Sec-WebSocket-Version", "13");

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_IOV 64
+#define MAX_IOV   64
 #define LINGER_MS 2000 /* how long a closing socket waits for the peer's FIN */
 
 static t4__outq_item *q_at(t4__conn *c, uint32_t i)

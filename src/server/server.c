@@ -170,7 +170,8 @@ static void on_connection(uv_stream_t *listener, int status)
     c->tcp.data = c;
     c->q = c->q_inline;
     c->q_cap = T4__OUTQ_INLINE;
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || s->stopping || s->nconns >= s->cfg.max_connections) {
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || s->stopping ||
+        s->nconns >= s->cfg.max_connections) {
         if (s->nconns >= s->cfg.max_connections)
             t4_log(T4_LOG_WARN, "connection limit (%zu) reached; refusing a connection",
                    s->cfg.max_connections);

@@ -36,29 +36,29 @@ typedef enum {
 
 struct t4__conn {
     uv_tcp_t tcp;
-    t4__conn *prev, *next;       /* all connections (for timeouts and shutdown) */
-    t4__conn *next_dirty;        /* on the server's to-flush list while dirty */
-    t4__buf in;                  /* unprocessed input; empty (and freed) when idle */
+    t4__conn *prev, *next; /* all connections (for timeouts and shutdown) */
+    t4__conn *next_dirty;  /* on the server's to-flush list while dirty */
+    t4__buf in;            /* unprocessed input; empty (and freed) when idle */
     /* Output queue: a ring of references, inline for the common short queue. */
     t4__outq_item *q;
     uint32_t q_head, q_len, q_cap;
-    uint32_t q_inflight;         /* items handed to an in-flight uv_write */
+    uint32_t q_inflight; /* items handed to an in-flight uv_write */
     t4__outq_item q_inline[T4__OUTQ_INLINE];
-    size_t out_bytes;            /* queued and not yet written */
-    uint64_t last_read;          /* uv_now of the last bytes read */
-    uint64_t last_write;         /* uv_now of the last output progress */
-    uint64_t deadline;           /* kind-specific timeout, ms (0 = none) */
+    size_t out_bytes;    /* queued and not yet written */
+    uint64_t last_read;  /* uv_now of the last bytes read */
+    uint64_t last_write; /* uv_now of the last output progress */
+    uint64_t deadline;   /* kind-specific timeout, ms (0 = none) */
     uint8_t kind;
-    bool dirty : 1;              /* on the flush list */
-    bool writing : 1;            /* a uv_write is in flight */
-    bool close_after_flush : 1;  /* shut down once the queue drains */
-    bool shutting_down : 1;      /* uv_shutdown sent; waiting for EOF */
-    bool closing : 1;            /* uv_close called */
-    bool read_stopped : 1;       /* input paused (backpressure or closing) */
-    bool discard_input : 1;      /* protocol over: read and drop until EOF */
-    t4__http_state *http;        /* request in progress (HTTP kind) */
-    struct t4_ws *ws;            /* WebSocket state (WS kind) */
-    t4__file_stream *stream;     /* a static file being sent (http/static.c) */
+    bool dirty : 1;             /* on the flush list */
+    bool writing : 1;           /* a uv_write is in flight */
+    bool close_after_flush : 1; /* shut down once the queue drains */
+    bool shutting_down : 1;     /* uv_shutdown sent; waiting for EOF */
+    bool closing : 1;           /* uv_close called */
+    bool read_stopped : 1;      /* input paused (backpressure or closing) */
+    bool discard_input : 1;     /* protocol over: read and drop until EOF */
+    t4__http_state *http;       /* request in progress (HTTP kind) */
+    struct t4_ws *ws;           /* WebSocket state (WS kind) */
+    t4__file_stream *stream;    /* a static file being sent (http/static.c) */
 };
 
 typedef struct t4__server {
@@ -68,23 +68,23 @@ typedef struct t4__server {
     uv_check_t check;
     uv_timer_t tick;
     uv_timer_t shutdown_timer;
-    uv_async_t wakeup;           /* stop requests and pushes from other threads */
+    uv_async_t wakeup; /* stop requests and pushes from other threads */
     uv_signal_t sigint, sigterm;
     t4_config cfg;
     pthread_t loop_thread;
-    t4__conn *conns;             /* list of all connections */
+    t4__conn *conns; /* list of all connections */
     size_t nconns;
-    t4__conn *dirty;             /* connections with queued output */
+    t4__conn *dirty; /* connections with queued output */
     uint64_t tick_ms;
-    char date[40];               /* the HTTP Date header value, refreshed per tick */
+    char date[40]; /* the HTTP Date header value, refreshed per tick */
     uint64_t date_at;
-    t4__arena arena;             /* per-request scratch memory */
-    char *readbuf;               /* one read buffer for every socket */
+    t4__arena arena; /* per-request scratch memory */
+    char *readbuf;   /* one read buffer for every socket */
     size_t readbuf_size;
     bool readbuf_busy;
     bool stopping;
     int bound_port;
-    uv_write_t *free_writes;     /* recycled write requests */
+    uv_write_t *free_writes; /* recycled write requests */
 } t4__server;
 
 /* The running server (NULL when none). Internal modules use it directly. */

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 /* Size classes 256 B .. 64 KiB; larger buffers are malloc'd and freed. */
-#define CLASSES 9
+#define CLASSES          9
 #define MAX_POOLED_BYTES (256 * 1024) /* per class: enough for bursts, small at idle */
 static const size_t class_size[CLASSES] = {256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
 static t4__sbuf *pool[CLASSES];

@@ -152,7 +152,8 @@ static int broadcast(t4_ws *ws, uint8_t opcode, const void *data, size_t len, bo
         return r;
     /* By path, not by ws->group: in a CLOSE handler the sender has left its
      * group, but its peers should still hear the goodbye. */
-    return t4__ws_publish(t4__ws_path(ws), strlen(t4__ws_path(ws)), opcode, data, len, exclude_self ? ws : NULL);
+    return t4__ws_publish(t4__ws_path(ws), strlen(t4__ws_path(ws)), opcode, data, len,
+                          exclude_self ? ws : NULL);
 }
 
 int t4_ws_broadcast_text(t4_ws *ws, const char *text, size_t len, bool exclude_self)
@@ -245,9 +246,9 @@ static const char *blob_find(const t4_ws *ws, const char *name, int section)
     unsigned total = (unsigned)ws->nparams + ws->nheaders + ws->ncookies;
     for (unsigned i = 0; i < total; i++) {
         const char *v = p + strlen(p) + 1;
-        int sec = i < ws->nparams ? SECTION_PARAMS
+        int sec = i < ws->nparams                            ? SECTION_PARAMS
                   : i < (unsigned)ws->nparams + ws->nheaders ? SECTION_HEADERS
-                                                              : SECTION_COOKIES;
+                                                             : SECTION_COOKIES;
         if (sec == section && (sec == SECTION_HEADERS ? strcasecmp(p, name) == 0 : strcmp(p, name) == 0))
             return v;
         p = v + strlen(v) + 1;

@@ -194,7 +194,7 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
      * connection (idle memory per connection is a measured target). */
     char *exact = realloc(blob.data, blob.len);
     ws->blob = exact ? exact : blob.data;
-        ws->nparams = (uint16_t)(nparams + bc.added);
+    ws->nparams = (uint16_t)(nparams + bc.added);
     ws->nheaders = nheaders;
     ws->ncookies = cc.added;
     ws->conn = c;
@@ -218,5 +218,5 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     c->ws = ws;
     t4__ws_handle_register(ws);
     t4_msg none = {0};
-        ws->handler(ws, T4_WS_OPEN, none);
-    }
+    ws->handler(ws, T4_WS_OPEN, none);
+}

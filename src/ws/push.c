@@ -84,7 +84,8 @@ void t4__push_drain(void)
     pthread_mutex_unlock(&lock);
     while (list) {
         push_item *next = list->next;
-        t4__ws_publish(list->data, list->path_len, list->opcode, list->data + list->path_len, list->len, NULL);
+        t4__ws_publish(list->data, list->path_len, list->opcode, list->data + list->path_len, list->len,
+                       NULL);
         free(list);
         list = next;
     }

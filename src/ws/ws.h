@@ -46,7 +46,7 @@ struct t4_ws {
     bool close_fired : 1;
     bool pending : 1;    /* on the pending CLOSE-event list */
     bool have_frame : 1; /* a frame header has been parsed */
-    uint8_t msg_opcode; /* TEXT/BINARY of a fragmented message in progress, else 0 */
+    uint8_t msg_opcode;  /* TEXT/BINARY of a fragmented message in progress, else 0 */
     uint16_t close_code;
     char *close_reason;
     t4__ws_frame frame;
