@@ -1,19 +1,9 @@
 /* Parsing of the backplane URL (see url.h). */
 #include "backplane/url.h"
+#include "util/hex.h"
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Percent-decodes [s, s+n) into out (NUL-terminated). -1: bad escape,
  * too long, or a NUL byte. */
@@ -25,7 +15,7 @@ static int pct_decode(const char *s, size_t n, char *out, size_t outsz)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = t4__hexval((unsigned char)s[i + 1]), lo = t4__hexval((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = hi * 16 + lo;

@@ -7,6 +7,7 @@
  * bytes are always at most as many as the bytes read, hence "in place".
  */
 #include "http/parser.h"
+#include "util/hex.h"
 
 #include <string.h>
 
@@ -30,17 +31,6 @@ enum {
  * peer streaming an endless extension or trailer would keep the connection
  * busy for nothing, hence T4__CHUNKED_MAX_META on the bytes skipped (every
  * byte in the states from CH_EXT and from CH_TRAILER_START on). */
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* The size line is complete: data follows, or the last chunk's trailers. */
 static void size_line_done(t4__chunked *d)
@@ -77,7 +67,7 @@ ssize_t t4__chunked_decode(t4__chunked *d, char *buf, size_t *len)
         }
         switch (d->state) {
         case CH_SIZE: {
-            int v = hexval(c);
+            int v = t4__hexval(c);
             if (v >= 0) {
                 if (d->remaining > (UINT64_MAX >> 4))
                     goto fail; /* size overflow */

@@ -213,18 +213,14 @@ int t4_res_json(t4_res *res, int status, json_t *value)
 
 int t4_res_printf(t4_res *res, int status, const char *content_type, const char *fmt, ...)
 {
-    if (!fmt)
-        return T4_EINVAL;
-    t4__buf b = {0};
+    size_t len;
     va_list ap;
     va_start(ap, fmt);
-    int r = t4__buf_vappendf(&b, fmt, ap);
+    char *s = t4__vformat(&len, fmt, ap);
     va_end(ap);
-    if (r != 0) {
-        t4__buf_free(&b);
-        return T4_ENOMEM;
-    }
-    r = t4_res_send(res, status, content_type, b.data, b.len);
-    t4__buf_free(&b);
+    if (!s)
+        return fmt ? T4_ENOMEM : T4_EINVAL;
+    int r = t4_res_send(res, status, content_type, s, len);
+    free(s);
     return r;
 }

@@ -6,20 +6,10 @@
  * are refused rather than letting "admin%00.txt" look like "admin".
  */
 #include "http/parser.h"
+#include "util/hex.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 ssize_t t4__url_decode(char *dst, const char *src, size_t n, bool plus_is_space)
 {
@@ -30,7 +20,7 @@ ssize_t t4__url_decode(char *dst, const char *src, size_t n, bool plus_is_space)
         if (c == '%') {
             if (n - i < 3)
                 goto bad;
-            int hi = hexval((unsigned char)src[i + 1]), lo = hexval((unsigned char)src[i + 2]);
+            int hi = t4__hexval((unsigned char)src[i + 1]), lo = t4__hexval((unsigned char)src[i + 2]);
             if (hi < 0 || lo < 0)
                 goto bad;
             c = (unsigned char)(hi << 4 | lo);

@@ -69,3 +69,14 @@ void t4__buf_free(t4__buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+char *t4__vformat(size_t *len, const char *fmt, va_list ap)
+{
+    t4__buf b = {0};
+    if (!fmt || t4__buf_vappendf(&b, fmt, ap) != 0 || t4__buf_reserve(&b, 0) != 0) {
+        t4__buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return b.data;
+}

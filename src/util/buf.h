@@ -18,4 +18,6 @@ int t4__buf_vappendf(t4__buf *b, const char *fmt, va_list ap);
 /* Drops the first n bytes. */
 void t4__buf_consume(t4__buf *b, size_t n);
 void t4__buf_free(t4__buf *b);
+/* printf into a new malloc'd string; *len gets its length. NULL on failure. */
+char *t4__vformat(size_t *len, const char *fmt, va_list ap);
 #endif

@@ -106,15 +106,15 @@ int t4_ws_send_binary(t4_ws *ws, const void *data, size_t len)
 
 int t4_ws_sendf(t4_ws *ws, const char *fmt, ...)
 {
-    if (!fmt)
-        return T4_EINVAL;
-    t4__buf b = {0};
+    size_t len;
     va_list ap;
     va_start(ap, fmt);
-    int r = t4__buf_vappendf(&b, fmt, ap);
+    char *s = t4__vformat(&len, fmt, ap);
     va_end(ap);
-    r = r ? T4_ENOMEM : t4_ws_send_text(ws, b.data, b.len);
-    t4__buf_free(&b);
+    if (!s)
+        return fmt ? T4_ENOMEM : T4_EINVAL;
+    int r = t4_ws_send_text(ws, s, len);
+    free(s);
     return r;
 }
 
@@ -187,15 +187,15 @@ int t4_ws_broadcast_json(t4_ws *ws, json_t *value, bool exclude_self)
 
 int t4_ws_broadcastf(t4_ws *ws, bool exclude_self, const char *fmt, ...)
 {
-    if (!fmt)
-        return T4_EINVAL;
-    t4__buf b = {0};
+    size_t len;
     va_list ap;
     va_start(ap, fmt);
-    int r = t4__buf_vappendf(&b, fmt, ap);
+    char *s = t4__vformat(&len, fmt, ap);
     va_end(ap);
-    r = r ? T4_ENOMEM : t4_ws_broadcast_text(ws, b.data, b.len, exclude_self);
-    t4__buf_free(&b);
+    if (!s)
+        return fmt ? T4_ENOMEM : T4_EINVAL;
+    int r = t4_ws_broadcast_text(ws, s, len, exclude_self);
+    free(s);
     return r;
 }
 

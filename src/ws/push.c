@@ -137,14 +137,14 @@ int t4_push_json(const char *path, json_t *value)
 
 int t4_pushf(const char *path, const char *fmt, ...)
 {
-    if (!fmt)
-        return T4_EINVAL;
-    t4__buf b = {0};
+    size_t len;
     va_list ap;
     va_start(ap, fmt);
-    int r = t4__buf_vappendf(&b, fmt, ap);
+    char *s = t4__vformat(&len, fmt, ap);
     va_end(ap);
-    r = r ? T4_ENOMEM : push(path, T4__WS_OP_TEXT, b.data, b.len);
-    t4__buf_free(&b);
+    if (!s)
+        return fmt ? T4_ENOMEM : T4_EINVAL;
+    int r = push(path, T4__WS_OP_TEXT, s, len);
+    free(s);
     return r;
 }
