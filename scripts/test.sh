@@ -14,6 +14,9 @@ clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' 2>/dev/null || find s
 echo "== unit tests (ctest, $build)"
 (cd "$build" && ctest --output-on-failure --timeout 300)
 
+echo "== fuzz targets, ${FUZZ_SECONDS:-15} s each (tests/fuzz/run.sh)"
+bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"
+
 echo "== Frond vs Twig differential"
 bash tests/frond/differential.sh
 
