@@ -174,8 +174,10 @@ T4_API int t4_config_from_env(t4_config *cfg);
  * if the server could not start (port in use, bad setting). */
 T4_API int t4_run(const t4_config *cfg);
 
-/* Asks the running server to shut down (any thread, signal-safe): stop
- * accepting, close WebSockets with 1001, finish in-flight responses. */
+/* Asks the running server to shut down (any thread; not from a signal
+ * handler: SIGINT and SIGTERM are already handled by the server): stop
+ * accepting, close WebSockets with 1001, finish in-flight responses. A call
+ * before t4_run makes that run stop at once. */
 T4_API void t4_stop(void);
 
 /* The port actually bound (useful with port 0), or 0 before start. */

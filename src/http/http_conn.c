@@ -52,6 +52,12 @@ void t4__http_free(t4__conn *c)
     }
 }
 
+void t4__http_reset_clock(t4__conn *c)
+{
+    if (c->http)
+        c->http->started = uv_now(&t4__srv->loop);
+}
+
 void t4__http_on_disconnect(t4__conn *c)
 {
     (void)c; /* nothing to notify: HTTP handlers run synchronously */
@@ -60,18 +66,21 @@ void t4__http_on_disconnect(t4__conn *c)
 void t4__http_tick(t4__conn *c, uint64_t now)
 {
     const t4_config *cfg = &t4__srv->cfg;
-    if (c->http) {
+    uint64_t active = c->last_read > c->last_write ? c->last_read : c->last_write;
+    if (c->http && !c->read_stopped) {
         /* Slowloris: the whole request must arrive within the header timeout
-         * of its first byte, and the body must keep flowing. */
+         * of its first byte, and the body must keep flowing. (Not while we
+         * paused reading ourselves: then the client is waiting for us.) */
         uint64_t since = c->http->phase == PHASE_HEAD ? c->http->started : c->last_read;
         if (now - since >= cfg->http_header_timeout) {
             t4_log(T4_LOG_INFO, "request timeout: answering 408");
             t4__http_free(c);
             t4__http_fail(c, 408, NULL, NULL);
         }
-    } else if (c->q_len == 0 && !c->writing && !c->close_after_flush && !c->stream &&
-               now - c->last_read >= cfg->http_keepalive) {
-        t4__conn_close_now(c); /* idle keep-alive connection */
+    } else if (!c->http && c->q_len == 0 && !c->writing && !c->close_after_flush && !c->stream &&
+               now - active >= cfg->http_keepalive) {
+        /* Idle since the last request arrived or the last response left. */
+        t4__conn_close_now(c);
     } else if ((c->q_len > 0 || c->writing) && now - c->last_write >= cfg->http_header_timeout) {
         t4_log(T4_LOG_INFO, "client stopped reading its responses; closing");
         t4__conn_close_now(c); /* output made no progress for a header timeout */

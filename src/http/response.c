@@ -99,6 +99,8 @@ static bool header_safe(const char *s)
 int t4__http_write_response(t4__conn *c, int status, const char *content_type, const t4__res_header *extra,
                             const void *body, size_t len, bool head_only, bool keep_alive)
 {
+    if (len > (size_t)INT32_MAX)
+        return T4_ETOOBIG; /* libuv buffers are 32-bit */
     char head[512];
     bool no_body_status = status == 204 || status == 304 || (status >= 100 && status < 200);
     int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: tina4-c\r\n", status,

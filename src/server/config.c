@@ -3,7 +3,9 @@
 #include "util/log.h"
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +130,7 @@ static int parse_size(const char *name, size_t *out)
         mult = 1024ULL * 1024 * 1024, end++;
     if (*end == 'i' || *end == 'B' || *end == 'b')
         end += (*end == 'i' && (end[1] == 'B' || end[1] == 'b')) ? 2 : 1;
-    if (errno || *end || v[0] == '-' || n == 0) {
+    if (errno || *end || v[0] == '-' || n == 0 || n > SIZE_MAX / mult) {
         t4_log(T4_LOG_ERROR, "%s=%s: expected a positive size in bytes (K, M, G suffixes allowed)", name, v);
         return -1;
     }
@@ -145,8 +147,10 @@ static int parse_seconds(const char *name, unsigned *out_ms)
     char *end;
     errno = 0;
     double s = strtod(v, &end);
-    if (errno || *end || !(s > 0) || s > 86400 * 365) {
-        t4_log(T4_LOG_ERROR, "%s=%s: expected a positive number of seconds", name, v);
+    /* Stored in ms in an unsigned: at most about 49 days. */
+    if (errno || *end || !(s > 0) || s * 1000 > (double)UINT_MAX) {
+        t4_log(T4_LOG_ERROR, "%s=%s: expected a positive number of seconds, at most %u", name, v,
+               UINT_MAX / 1000);
         return -1;
     }
     unsigned ms = (unsigned)ceil(s * 1000);

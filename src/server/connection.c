@@ -301,8 +301,8 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 {
     t4__conn *c = req->data;
     free(req);
-    if (status < 0)
-        t4__conn_close_now(c);
+    if (status < 0 || c->peer_eof)
+        t4__conn_close_now(c); /* both directions are done */
     /* else: keep reading (and discarding) until the peer's FIN or the
      * linger deadline checked by the tick. */
 }
@@ -317,7 +317,7 @@ void t4__conn_close_graceful(t4__conn *c)
         c->deadline = uv_now(&t4__srv->loop) + t4__srv->cfg.ws_close_timeout;
     }
     c->discard_input = true;
-    if (c->q_len > 0 || c->writing) {
+    if (c->q_len > 0 || c->writing || c->stream) {
         mark_dirty(c);
         return; /* after_drain() comes back here */
     }
@@ -334,5 +334,6 @@ void t4__conn_close_graceful(t4__conn *c)
     }
     c->shutting_down = true;
     c->deadline = uv_now(&t4__srv->loop) + LINGER_MS;
-    t4__conn_read_start(c); /* to see the FIN */
+    if (!c->peer_eof)
+        t4__conn_read_start(c); /* to see the FIN */
 }

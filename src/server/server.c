@@ -19,7 +19,8 @@
 
 t4__server *t4__srv;
 static volatile sig_atomic_t stop_requested;
-static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER; /* guards t4__srv for t4_stop */
+static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER; /* guards stop_async */
+static uv_async_t *stop_async; /* the live wake-up handle, NULL outside the serving loop */
 
 #define READBUF_SIZE (64 * 1024)
 
@@ -86,7 +87,15 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
             t4__ws_on_disconnect(c);
         else
             t4__http_on_disconnect(c);
-        t4__conn_close_now(c);
+        if (nread == UV_EOF && !c->closing && (c->q_len > 0 || c->writing || c->stream)) {
+            /* A half-close: the peer sends no more but still reads. What we
+             * queued for it (a response, a 1009 close frame) is delivered. */
+            c->peer_eof = true;
+            t4__conn_read_stop(c);
+            t4__conn_close_graceful(c);
+        } else {
+            t4__conn_close_now(c);
+        }
         t4__ws_fire_pending();
         return;
     }
@@ -147,6 +156,10 @@ void t4__conn_read_start(t4__conn *c)
     if (c->read_stopped && !c->closing) {
         uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
         c->read_stopped = false;
+        /* Time spent paused by us is not the client's slowness. */
+        c->last_read = uv_now(&t4__srv->loop);
+        if (c->kind == T4__CONN_HTTP)
+            t4__http_reset_clock(c);
     }
 }
 
@@ -288,7 +301,7 @@ static void begin_shutdown(t4__server *s)
             t4__ws_shutdown(c);
         else if (c->http)
             ; /* a request is arriving: its response says Connection: close */
-        else if (c->out_bytes == 0 && !c->writing)
+        else if (c->out_bytes == 0 && !c->writing && !c->stream)
             t4__conn_close_now(c); /* idle keep-alive: nothing in flight */
         else
             t4__conn_close_graceful(c); /* a response is leaving: let it finish */
@@ -316,10 +329,10 @@ static void on_signal(uv_signal_t *h, int signum)
 
 void t4_stop(void)
 {
-    stop_requested = 1;
+    stop_requested = 1; /* also honoured by a t4_run that has not started yet */
     pthread_mutex_lock(&srv_lock);
-    if (t4__srv)
-        uv_async_send(&t4__srv->wakeup);
+    if (stop_async)
+        uv_async_send(stop_async);
     pthread_mutex_unlock(&srv_lock);
 }
 
@@ -412,7 +425,6 @@ int t4_run(const t4_config *cfg_in)
     loop_thread_id = s->loop_thread;
     loop_running = true;
     refresh_date(s);
-    stop_requested = 0;
 
     pthread_mutex_lock(&srv_lock);
     t4__srv = s;
@@ -429,7 +441,10 @@ int t4_run(const t4_config *cfg_in)
         uv_check_start(&s->check, on_check);
         uv_async_init(&s->loop, &s->wakeup, on_wakeup);
         s->wakeup.data = s;
-        t4__push_attach(&s->wakeup);
+        t4__push_attach(&s->wakeup, s->cfg.ws_max_message);
+        pthread_mutex_lock(&srv_lock);
+        stop_async = &s->wakeup;
+        pthread_mutex_unlock(&srv_lock);
         uv_signal_init(&s->loop, &s->sigint);
         uv_signal_init(&s->loop, &s->sigterm);
         s->sigint.data = s->sigterm.data = s;
@@ -457,6 +472,9 @@ int t4_run(const t4_config *cfg_in)
         t4_log(T4_LOG_INFO, "stopped");
     }
 
+    pthread_mutex_lock(&srv_lock);
+    stop_async = NULL; /* before the handle closes: t4_stop must not touch it */
+    pthread_mutex_unlock(&srv_lock);
     t4__push_reset(); /* later pushes from other threads get T4_ESTATE */
     t4__backplane_stop();
     /* Close whatever is left (handles, connections) and let callbacks run. */
@@ -467,9 +485,8 @@ int t4_run(const t4_config *cfg_in)
     uv_loop_close(&s->loop);
 
     loop_running = false;
-    pthread_mutex_lock(&srv_lock);
     t4__srv = NULL;
-    pthread_mutex_unlock(&srv_lock);
+    stop_requested = 0; /* the next t4_run starts afresh */
     while (s->free_writes) {
         uv_write_t *w = s->free_writes;
         s->free_writes = w->data;

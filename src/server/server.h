@@ -56,6 +56,7 @@ struct t4__conn {
     bool closing : 1;           /* uv_close called */
     bool read_stopped : 1;      /* input paused (backpressure or closing) */
     bool discard_input : 1;     /* protocol over: read and drop until EOF */
+    bool peer_eof : 1;          /* the peer half-closed (its FIN arrived) */
     t4__http_state *http;       /* request in progress (HTTP kind) */
     struct t4_ws *ws;           /* WebSocket state (WS kind) */
     t4__file_stream *stream;    /* a static file being sent (http/static.c) */
@@ -123,6 +124,8 @@ size_t t4__ws_process(t4__conn *c, char *data, size_t len);
 void t4__http_on_disconnect(t4__conn *c);
 void t4__ws_on_disconnect(t4__conn *c);
 void t4__http_free(t4__conn *c);
+/* Restarts the request-timeout clock (reading resumed after a pause). */
+void t4__http_reset_clock(t4__conn *c);
 void t4__ws_free(t4__conn *c);
 /* Periodic checks (timeouts, pings); now = uv_now. */
 void t4__http_tick(t4__conn *c, uint64_t now);
@@ -142,6 +145,6 @@ void t4__ws_fire_pending(void);
 /* Drains the cross-thread push queue. */
 void t4__push_drain(void);
 /* Connects push to the loop's wake-up; reset detaches and drops the queue. */
-void t4__push_attach(uv_async_t *async);
+void t4__push_attach(uv_async_t *async, size_t max_message);
 void t4__push_reset(void);
 #endif

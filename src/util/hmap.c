@@ -1,13 +1,16 @@
 #include "util/hmap.h"
+#include "util/random_id.h"
 #include <stdlib.h>
 
-/* FNV-1a: short keys (paths, 8-byte handles), no adversarial-flood concern
- * beyond what a per-process random seed buys us. */
-static uint64_t seed = 0xcbf29ce484222325ULL;
+/* FNV-1a over short keys (paths, 8-byte handles), started from a random
+ * per-process seed so a client cannot precompute paths that collide. */
+static uint64_t seed;
 
 uint64_t t4__hash_bytes(const void *p, size_t n)
 {
     const unsigned char *s = p;
+    if (!seed && (t4__random_bytes(&seed, sizeof seed) != 0 || !seed))
+        seed = 0xcbf29ce484222325ULL;
     uint64_t h = seed;
     for (size_t i = 0; i < n; i++) {
         h ^= s[i];

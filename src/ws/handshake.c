@@ -85,9 +85,15 @@ typedef struct {
     bool failed;
 } blob_ctx;
 
+/* A connection keeps at most this many query pairs and cookies: its
+ * counters are 16-bit, and nobody needs more. */
+#define MAX_PAIRS 1000
+
 static void add_query(const char *name, const char *value, void *arg)
 {
     blob_ctx *bc = arg;
+    if (bc->added >= MAX_PAIRS)
+        return;
     for (size_t i = 0; i < bc->nparams; i++)
         if (strcmp(bc->params[i].name, name) == 0)
             return; /* a path parameter wins a clash */

@@ -22,12 +22,14 @@ typedef struct push_item {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static push_item *head, *tail;
-static uv_async_t *wake; /* the running loop's wake-up, NULL when none */
+static uv_async_t *wake;   /* the running loop's wake-up, NULL when none */
+static size_t max_message; /* the running server's TINA4_WS_MAX_MESSAGE */
 
-void t4__push_attach(uv_async_t *async)
+void t4__push_attach(uv_async_t *async, size_t max_msg)
 {
     pthread_mutex_lock(&lock);
     wake = async;
+    max_message = max_msg;
     pthread_mutex_unlock(&lock);
 }
 
@@ -65,6 +67,13 @@ static int push(const char *path, uint8_t opcode, const void *data, size_t len)
         pthread_mutex_unlock(&lock);
         free(it);
         return T4_ESTATE; /* no server to deliver it */
+    }
+    if (len > max_message) {
+        pthread_mutex_unlock(&lock);
+        free(it);
+        t4_log(T4_LOG_ERROR, "t4_push of %zu bytes refused: over TINA4_WS_MAX_MESSAGE (%zu)", len,
+               max_message);
+        return T4_ETOOBIG; /* refused now, not dropped later */
     }
     if (tail)
         tail->next = it;

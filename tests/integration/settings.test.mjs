@@ -64,6 +64,8 @@ test('TINA4_WS_ALLOWED_ORIGINS: listed origins and clients without Origin upgrad
 test('TINA4_MAX_CONNECTIONS refuses connections over the limit, and frees a slot on close', async (t) => {
   const srv = await startServer(BENCH, { env: { TINA4_MAX_CONNECTIONS: '3' } });
   t.after(() => srv.stop());
+  // startServer's port probe is a connection too: let the server see it go.
+  await new Promise((r) => setTimeout(r, 200));
   const three = await Promise.all([1, 2, 3].map(() => openWs(srv.wsUrl('/echo'))));
   assert.ok(three.every((c) => c.ok));
   const fourth = await openWs(srv.wsUrl('/echo'));
