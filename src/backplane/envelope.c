@@ -176,14 +176,16 @@ static char *json_escape(char *o, const uint8_t *s, size_t n)
 int t4__envelope_encode_json(t4__buf *out, const char *src, const char *path, size_t path_len, uint8_t opcode,
                              const void *data, size_t len, const char *exclude)
 {
-    if (!t4__utf8_valid((const uint8_t *)path, path_len))
+    size_t srclen = strlen(src), exlen = exclude ? strlen(exclude) : 0;
+    /* JSON strings are UTF-8: anything else would not decode again. */
+    if (!t4__utf8_valid((const uint8_t *)src, srclen) || !t4__utf8_valid((const uint8_t *)path, path_len) ||
+        (exclude && !t4__utf8_valid((const uint8_t *)exclude, exlen)))
         return -1;
     bool text = opcode == 0x1;
-    size_t srclen = strlen(src), exlen = exclude ? strlen(exclude) : 0;
     size_t plen = json_escaped_len((const uint8_t *)path, path_len);
     size_t dlen = text ? json_escaped_len(data, len) : t4__b64_len(len);
-    size_t need =
-        96 + srclen + plen + (exclude ? json_escaped_len((const uint8_t *)exclude, exlen) : 0) + dlen;
+    size_t need = 96 + json_escaped_len((const uint8_t *)src, srclen) + plen +
+                  (exclude ? json_escaped_len((const uint8_t *)exclude, exlen) : 0) + dlen;
     if (t4__buf_reserve(out, need) != 0)
         return -1;
     char *o = out->data + out->len;
@@ -569,6 +571,12 @@ int t4__envelope_decode_bin(const char *buf, size_t len, t4__envelope *e)
     e->path_len = pl;
     e->data = p + BIN_HEAD + pl;
     e->len = len - BIN_HEAD - pl;
+    /* A text message goes out in text frames: like JSON ones, it must be
+     * UTF-8 (RFC 6455 8.1). */
+    if (e->opcode == 0x1 && !t4__utf8_valid(e->data, e->len)) {
+        e->exclude = NULL;
+        return T4__ENV_BAD;
+    }
     return T4__ENV_OK;
 }
 

@@ -41,16 +41,17 @@ typedef struct {
 
 enum { T4__ENV_OK = 0, T4__ENV_IGNORE = 1, T4__ENV_BAD = -1 };
 
-/* Appends the envelope to out (out->len is not reset). path must be valid
- * UTF-8 for JSON (text payloads are valid UTF-8 already). Returns 0, or -1
- * (no memory, or a path that JSON cannot carry). */
+/* Appends the envelope to out (out->len is not reset). src, path and exclude
+ * must be valid UTF-8 for JSON (text payloads are valid UTF-8 already).
+ * Returns 0, or -1 (no memory, or a string that JSON cannot carry). */
 int t4__envelope_encode_json(t4__buf *out, const char *src, const char *path, size_t path_len, uint8_t opcode,
                              const void *data, size_t len, const char *exclude);
 int t4__envelope_encode_bin(t4__buf *out, const char *src, const char *path, size_t path_len, uint8_t opcode,
                             const void *data, size_t len, const char *exclude);
 
 /* Decode: T4__ENV_OK (fill e; call t4__envelope_free after use),
- * T4__ENV_IGNORE (valid, but another kind), T4__ENV_BAD (malformed). */
+ * T4__ENV_IGNORE (valid, but another kind), T4__ENV_BAD (malformed; a text
+ * payload that is not UTF-8 too). */
 int t4__envelope_decode_json(const char *buf, size_t len, t4__envelope *e);
 int t4__envelope_decode_bin(const char *buf, size_t len, t4__envelope *e);
 void t4__envelope_free(t4__envelope *e);

@@ -5,10 +5,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The string budget of the render running on this thread. */
+static _Thread_local struct {
+    bool on;
+    size_t used, max;
+    int hit; /* the limit that made a buffer fail */
+} budget;
+
+void t4__fbuf_budget_start(size_t max_bytes)
+{
+    budget.on = true;
+    budget.used = 0;
+    budget.max = max_bytes < T4F_MAX_BYTES ? max_bytes : T4F_MAX_BYTES;
+    budget.hit = 0;
+}
+
+void t4__fbuf_budget_stop(void)
+{
+    budget.on = false;
+}
+
+int t4__fbuf_limit(size_t *max)
+{
+    int hit = budget.hit;
+    budget.hit = 0;
+    *max = hit == T4F_LIMIT_STRING ? T4F_MAX_STRING : budget.max;
+    return hit;
+}
+
 static bool reserve(t4__fbuf *b, size_t extra)
 {
     if (b->oom) {
         return false;
+    }
+    if (extra > T4F_MAX_STRING - b->n || (budget.on && extra > budget.max - budget.used)) {
+        budget.hit = extra > T4F_MAX_STRING - b->n ? T4F_LIMIT_STRING : T4F_LIMIT_BYTES;
+        b->oom = true;
+        return false;
+    }
+    if (budget.on) {
+        budget.used += extra;
     }
     if (b->n + extra + 1 <= b->cap) {
         return true;
@@ -35,6 +71,16 @@ void t4__fbuf_put(t4__fbuf *b, const char *s, size_t n)
     if (n) {
         memcpy(b->p + b->n, s, n);
     }
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+void t4__fbuf_fill(t4__fbuf *b, char c, size_t n)
+{
+    if (!reserve(b, n)) {
+        return;
+    }
+    memset(b->p + b->n, c, n);
     b->n += n;
     b->p[b->n] = '\0';
 }

@@ -3,10 +3,13 @@
 #include "frond/internal.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define T4F_MAX_TIME 10000000000000LL /* seconds: 1e13 */
 
 static int num(const char **p, int digits, int *out)
 {
@@ -89,7 +92,7 @@ static int parse_iso(const char *s, time_t *t, int *offset)
     return 0;
 }
 
-int t4__fdate_parse(const json_t *v, time_t *t, int *offset)
+static int parse_any(const json_t *v, time_t *t, int *offset)
 {
     *offset = 0;
     if (json_is_null(v)) {
@@ -101,7 +104,11 @@ int t4__fdate_parse(const json_t *v, time_t *t, int *offset)
         return 0;
     }
     if (json_is_real(v)) {
-        *t = (time_t)json_real_value(v);
+        double d = json_real_value(v);
+        if (!(fabs(d) <= T4F_MAX_TIME)) {
+            return -1;
+        }
+        *t = (time_t)d;
         return 0;
     }
     if (!json_is_string(v)) {
@@ -128,6 +135,16 @@ int t4__fdate_parse(const json_t *v, time_t *t, int *offset)
         return 0;
     }
     return parse_iso(s, t, offset);
+}
+
+/* Dates within +-T4F_MAX_TIME seconds (about year +-317000): gmtime_r()
+ * and the year arithmetic below stay in range. */
+int t4__fdate_parse(const json_t *v, time_t *t, int *offset)
+{
+    if (parse_any(v, t, offset) != 0 || *t < -T4F_MAX_TIME || *t > T4F_MAX_TIME) {
+        return -1;
+    }
+    return 0;
 }
 
 static const char *const days[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
@@ -163,7 +180,9 @@ static void iso_week(const struct tm *tm, int *week, int *year)
 void t4__fdate_format(t4__fbuf *b, const char *fmt, time_t t)
 {
     struct tm tm;
-    gmtime_r(&t, &tm);
+    if (!gmtime_r(&t, &tm)) {
+        return;
+    }
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int y = tm.tm_year + 1900;
     for (const char *f = fmt; *f; f++) {

@@ -20,10 +20,48 @@ int t4__frs_error(t4__frs *st, int line, int col, const char *fmt, ...)
     return T4_EINVAL;
 }
 
+int t4__frs_nomem(t4__frs *st, int line, int col)
+{
+    size_t max;
+    int limit = t4__fbuf_limit(&max);
+    if (limit == T4F_LIMIT_STRING) {
+        return t4__frs_error(st, line, col, "string longer than %zu MiB (the limit)", max >> 20);
+    }
+    if (limit == T4F_LIMIT_BYTES) {
+        return t4__frs_error(st, line, col, "the render built more than %zu %s of strings (the limit)",
+                             max >= (1u << 20) ? max >> 20 : max, max >= (1u << 20) ? "MiB" : "bytes");
+    }
+    t4__frs_error(st, line, col, "out of memory");
+    return T4_ENOMEM;
+}
+
+int t4__frs_charge(t4__frs *st, int line, int col, size_t units)
+{
+    if (units > (size_t)(st->max_steps - st->steps)) {
+        st->steps = st->max_steps;
+        return t4__frs_error(st, line, col,
+                             "more than %ld steps of work (loop iterations, macro calls, includes, "
+                             "array items handled / 16) (the limit)",
+                             st->max_steps);
+    }
+    st->steps += (long)units;
+    return 0;
+}
+
+int t4__frs_step(t4__frs *st, int line, int col)
+{
+    return t4__frs_charge(st, line, col, 1);
+}
+
+static int too_deep(t4__frs *st, const t4__fexpr *e)
+{
+    return t4__frs_error(st, e->line, e->col, "value nested more than %d levels deep (the limit)",
+                         T4F_MAX_DEPTH);
+}
+
 static int nomem(t4__frs *st, const t4__fexpr *e)
 {
-    t4__frs_error(st, e->line, e->col, "out of memory");
-    return T4_ENOMEM;
+    return t4__frs_nomem(st, e->line, e->col);
 }
 
 void t4__fctx_set(json_t *ctx, const char *name, json_t *v, bool safe)
@@ -49,7 +87,7 @@ static bool ctx_safe(json_t *ctx, const char *name)
 static char *key_of(const json_t *k)
 {
     if (json_is_real(k)) {
-        return t4__fasprintf("%lld", (long long)json_real_value(k));
+        return t4__fasprintf("%lld", t4__fv_to_int(k));
     }
     if (json_is_true(k)) {
         return strdup("1");
@@ -222,8 +260,8 @@ static int arith(t4__frs *st, const t4__fexpr *e, json_t *a, json_t *b, json_t *
     }
     json_decref(x);
     json_decref(y);
-    if (!rc && !*out) {
-        return nomem(st, e);
+    if (!rc && !*out) { /* json_real() refuses INF and NAN */
+        return t4__frs_error(st, e->line, e->col, "the result is not a finite number");
     }
     return rc;
 }
@@ -289,10 +327,11 @@ static int binary(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags
         *out = json_integer(t4__fv_compare(a, b));
         break;
     case OP_IN:
-        *out = json_boolean(t4__fin(a, b));
-        break;
     case OP_NOTIN:
-        *out = json_boolean(!t4__fin(a, b));
+        if ((rc = t4__frs_charge(st, e->line, e->col, t4__fv_count(b) / 16))) {
+            break;
+        }
+        *out = json_boolean(t4__fin(a, b) == (e->op == OP_IN));
         break;
     case OP_STARTS:
     case OP_ENDS: {
@@ -366,6 +405,15 @@ static int call_fn(t4__frs *st, const t4__fexpr *e, json_t *in, unsigned in_flag
         *flags &= ~T4F_IN_SAFE;
         if (!rc && !*out) {
             rc = nomem(st, e);
+        }
+        /* Arrays in and out: the work of sort, merge, range()... */
+        size_t items = t4__fv_count(in) + (rc ? 0 : t4__fv_count(*out));
+        for (size_t i = 0; i < e->nargs; i++) {
+            items += t4__fv_count(args[i]);
+        }
+        if (!rc && (rc = t4__frs_charge(st, e->line, e->col, items / 16))) {
+            json_decref(*out);
+            *out = NULL;
         }
     }
     free_args(args, e->nargs);
@@ -463,6 +511,11 @@ int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags)
                 json_decref(arr);
                 return rc;
             }
+            if (t4__fv_too_deep(v, T4F_MAX_DEPTH - 1)) {
+                json_decref(v);
+                json_decref(arr);
+                return too_deep(st, e);
+            }
             json_array_append_new(arr, v);
         }
         *out = arr;
@@ -484,6 +537,12 @@ int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags)
             }
             if ((rc = t4__frs_eval(st, e->args[i + 1], &v, NULL))) {
                 free(ks);
+                break;
+            }
+            if (t4__fv_too_deep(v, T4F_MAX_DEPTH - 1)) {
+                json_decref(v);
+                free(ks);
+                rc = too_deep(st, e);
                 break;
             }
             t4__fparr_set(&pa, ks, v);

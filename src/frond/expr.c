@@ -2,6 +2,7 @@
 #include "frond/parse.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -143,12 +144,16 @@ static int parse_args(t4__fp *p, t4__fexpr *e)
 
 static int number_lit(t4__fp *p, const t4__ftok *t, t4__fexpr *e)
 {
-    if (!strchr(t->s, '.')) {
-        errno = 0;
-        long long v = strtoll(t->s, NULL, 10);
-        e->lit = errno == ERANGE ? json_real(strtod(t->s, NULL)) : json_integer(v);
+    errno = 0;
+    long long v = strchr(t->s, '.') ? 0 : strtoll(t->s, NULL, 10);
+    if (strchr(t->s, '.') || errno == ERANGE) {
+        double d = strtod(t->s, NULL);
+        if (!isfinite(d)) {
+            return t4__fp_fail(p, t, "number out of range: %s", t->s);
+        }
+        e->lit = json_real(d);
     } else {
-        e->lit = json_real(strtod(t->s, NULL));
+        e->lit = json_integer(v);
     }
     return e->lit ? 0 : oom(p);
 }
@@ -165,12 +170,18 @@ static bool is_from_name(t4__fp *p, const char *name)
 
 static int parse_primary(t4__fp *p, t4__fexpr **out);
 
-/* .name  [key]  [a:b]  |filter  .name(args) */
-static int parse_postfix(t4__fp *p, t4__fexpr **io)
+/* .name  [key]  [a:b]  |filter  .name(args). Each one nests the tree a level
+ * deeper, so each counts against the nesting limit (evaluating and freeing
+ * the tree recurse). */
+static int parse_postfix_ops(t4__fp *p, t4__fexpr **io)
 {
     int rc = 0;
     for (;;) {
         t4__ftok *t = t4__fp_tok(p);
+        if (p->depth >= T4F_MAX_DEPTH) {
+            return t4__fp_fail(p, t, "expression nested too deeply");
+        }
+        p->depth++;
         if (t->type == T4F_PUNCT && strcmp(t->s, ".") == 0) {
             p->i++;
             t4__ftok *k = t4__fp_tok(p);
@@ -184,7 +195,8 @@ static int parse_postfix(t4__fp *p, t4__fexpr **io)
                 free(key);
                 return oom(p);
             }
-            key->lit = k->type == T4F_NUMBER ? json_integer(strtoll(k->s, NULL, 10)) : json_string(k->s);
+            key->lit =
+                k->type == T4F_NUMBER ? json_integer(strtoll(k->s, NULL, 10)) : t4__fv_str_new(k->s, k->n);
             e->a = *io;
             e->b = key;
             *io = e;
@@ -258,6 +270,14 @@ static int parse_postfix(t4__fp *p, t4__fexpr **io)
     }
 }
 
+static int parse_postfix(t4__fp *p, t4__fexpr **io)
+{
+    int depth = p->depth;
+    int rc = parse_postfix_ops(p, io);
+    p->depth = depth;
+    return rc;
+}
+
 /* One filter (leading_bar: expects '|' first) applied to base; on error base
  * is owned by *out anyway (so callers free *out). */
 int t4__fp_filter_chain(t4__fp *p, t4__fexpr *base, t4__fexpr **out, bool leading_bar)
@@ -311,7 +331,8 @@ static int parse_array(t4__fp *p, t4__fexpr *e, bool map)
                 if (!key) {
                     return oom(p);
                 }
-                key->lit = k->type == T4F_NUMBER ? json_integer(strtoll(k->s, NULL, 10)) : json_string(k->s);
+                key->lit = k->type == T4F_NUMBER ? json_integer(strtoll(k->s, NULL, 10))
+                                                 : t4__fv_str_new(k->s, k->n);
                 p->i++;
             } else if (k->type == T4F_PUNCT && strcmp(k->s, "(") == 0) {
                 if ((rc = t4__fp_expr(p, &key))) {
@@ -577,6 +598,7 @@ static int parse_test(t4__fp *p, t4__fexpr **io)
 
 static int parse_binary(t4__fp *p, int min, t4__fexpr **out)
 {
+    int depth = p->depth; /* each operator nests the tree a level deeper */
     int rc = parse_primary(p, out);
     while (!rc) {
         int prec, ntok;
@@ -586,6 +608,11 @@ static int parse_binary(t4__fp *p, int min, t4__fexpr **out)
         if (!op || prec < min) {
             break;
         }
+        if (p->depth >= T4F_MAX_DEPTH) {
+            rc = t4__fp_fail(p, at, "expression nested too deeply");
+            break;
+        }
+        p->depth++;
         if (op == -1) {
             rc = parse_test(p, out);
             continue;
@@ -593,13 +620,15 @@ static int parse_binary(t4__fp *p, int min, t4__fexpr **out)
         p->i += (size_t)ntok;
         t4__fexpr *e = t4__fexpr_new(E_BIN, at);
         if (!e) {
-            return oom(p);
+            rc = oom(p);
+            break;
         }
         e->op = op;
         e->a = *out;
         *out = e;
         rc = parse_binary(p, right ? prec : prec + 1, &e->b);
     }
+    p->depth = depth;
     return rc;
 }
 
@@ -609,11 +638,16 @@ int t4__fp_expr(t4__fp *p, t4__fexpr **out)
     if (p->depth >= T4F_MAX_DEPTH) {
         return t4__fp_fail(p, NULL, "expression nested too deeply");
     }
+    int depth = p->depth;
     p->depth++;
     int rc = parse_binary(p, 0, out);
-    p->depth--;
     while (!rc && t4__fp_is(p, T4F_PUNCT, "?")) {
         t4__ftok *q = t4__fp_tok(p);
+        if (p->depth >= T4F_MAX_DEPTH) {
+            rc = t4__fp_fail(p, q, "expression nested too deeply");
+            break;
+        }
+        p->depth++;
         p->i++;
         t4__fexpr *e = t4__fexpr_new(E_COND, q);
         if (!e) {
@@ -640,6 +674,7 @@ int t4__fp_expr(t4__fp *p, t4__fexpr **out)
             }
         }
     }
+    p->depth = depth;
     if (rc) {
         t4__fexpr_free(*out);
         *out = NULL;

@@ -6,8 +6,7 @@
 
 int t4__ff_nomem(t4__frs *st, const t4__fexpr *e)
 {
-    t4__frs_error(st, e->line, e->col, "out of memory");
-    return T4_ENOMEM;
+    return t4__frs_nomem(st, e->line, e->col);
 }
 
 char *t4__ff_str(const json_t *v, size_t *len)

@@ -336,6 +336,10 @@ FILTER(t4__ff_merge)
     if (!(json_is_array(in) || json_is_object(in)) || !b || !(json_is_array(b) || json_is_object(b))) {
         return t4__frs_error(st, e->line, e->col, "the merge filter only works with arrays or mappings");
     }
+    if (t4__fv_count(in) + t4__fv_count(b) > T4F_MAX_ITEMS) {
+        return t4__frs_error(st, e->line, e->col, "merge would give more than %d items (the limit)",
+                             T4F_MAX_ITEMS);
+    }
     t4__fparr pa;
     t4__fparr_init(&pa);
     json_t *src[2] = {in, b};
@@ -366,6 +370,13 @@ FILTER(t4__ff_batch)
         return t4__frs_error(st, e->line, e->col, "the batch size must be at least 1");
     }
     bool fill = ARG_SET(1);
+    if (t4__fv_too_deep(in, T4F_MAX_DEPTH - 1)) {
+        return t4__frs_error(st, e->line, e->col, "value nested more than %d levels deep (the limit)",
+                             T4F_MAX_DEPTH);
+    }
+    if (fill && size > T4F_MAX_ITEMS) {
+        return t4__frs_error(st, e->line, e->col, "the batch size must be at most %d to fill", T4F_MAX_ITEMS);
+    }
     bool preserve = !(ARG(2) && !t4__fv_truthy(a[2]));
     kv *v;
     size_t n;

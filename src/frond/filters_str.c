@@ -401,6 +401,9 @@ FILTER(t4__ff_split)
         dn = 0;
         long long size = has_limit && limit > 0 ? limit : 1;
         for (size_t i = 0; i < n;) {
+            if (json_array_size(arr) >= T4F_MAX_ITEMS) {
+                break;
+            }
             size_t j = i + t4__futf8_offset(s + i, n - i, (size_t)size);
             json_array_append_new(arr, t4__fv_str_new(s + i, j - i));
             i = j;
@@ -409,6 +412,9 @@ FILTER(t4__ff_split)
         size_t i = 0;
         for (;;) {
             const char *hit = memmem(s + i, n - i, d, dn);
+            if (json_array_size(arr) >= T4F_MAX_ITEMS) {
+                break;
+            }
             if (!hit || (has_limit && limit > 0 && (long long)json_array_size(arr) == limit - 1)) {
                 json_array_append_new(arr, t4__fv_str_new(s + i, n - i));
                 break;
@@ -417,13 +423,19 @@ FILTER(t4__ff_split)
             i = (size_t)(hit - s) + dn;
         }
         if (has_limit && limit < 0) {
-            for (long long k = 0; k < -limit && json_array_size(arr); k++) {
+            unsigned long long drop = 0ull - (unsigned long long)limit; /* -limit, LLONG_MIN too */
+            for (unsigned long long k = 0; k < drop && json_array_size(arr); k++) {
                 json_array_remove(arr, json_array_size(arr) - 1);
             }
         }
     }
     free(s);
     free(d);
+    if (json_array_size(arr) >= T4F_MAX_ITEMS) {
+        json_decref(arr);
+        return t4__frs_error(st, e->line, e->col, "split would give more than %d items (the limit)",
+                             T4F_MAX_ITEMS - 1);
+    }
     *out = arr;
     return 0;
 }
@@ -492,16 +504,19 @@ FILTER(t4__ff_format)
                 break;
             }
         }
+        /* Saturated (no overflow); the string limit bounds the padding. */
         int width = 0, prec = -1;
         while (i < n && f[i] >= '0' && f[i] <= '9') {
-            width = width * 10 + (f[i++] - '0');
+            width = width < T4F_MAX_ITEMS * 100 ? width * 10 + (f[i] - '0') : width;
+            i++;
         }
         if (i < n && f[i] == '.') {
             prec = 0;
             for (i++; i < n && f[i] >= '0' && f[i] <= '9'; i++) {
-                prec = prec * 10 + (f[i] - '0');
+                prec = prec < T4F_MAX_ITEMS * 100 ? prec * 10 + (f[i] - '0') : prec;
             }
         }
+        int fprec = prec < 0 ? 6 : prec > 53 ? 53 : prec; /* PHP's maximum for floats */
         if (i >= n) {
             break;
         }
@@ -554,14 +569,14 @@ FILTER(t4__ff_format)
         case 'f':
         case 'F': {
             double x = t4__fv_to_double(v);
-            snprintf(tmp, sizeof tmp, plus && x >= 0 ? "+%.*f" : "%.*f", prec < 0 ? 6 : prec, x);
+            snprintf(tmp, sizeof tmp, plus && x >= 0 ? "+%.*f" : "%.*f", fprec, x);
             break;
         }
         case 'e':
         case 'E': {
             double x = t4__fv_to_double(v);
             char c[64];
-            snprintf(c, sizeof c, "%.*e", prec < 0 ? 6 : prec, x);
+            snprintf(c, sizeof c, "%.*e", fprec, x);
             char *ep = strchr(c, 'e');
             if (ep) {
                 int ex = atoi(ep + 1);
@@ -573,8 +588,7 @@ FILTER(t4__ff_format)
         }
         case 'g':
         case 'G':
-            snprintf(tmp, sizeof tmp, conv == 'g' ? "%.*g" : "%.*G", prec < 0 ? 6 : prec,
-                     t4__fv_to_double(v));
+            snprintf(tmp, sizeof tmp, conv == 'g' ? "%.*g" : "%.*G", fprec, t4__fv_to_double(v));
             break;
         case 's': {
             size_t len;
@@ -601,17 +615,13 @@ FILTER(t4__ff_format)
         size_t padn = (size_t)width > bl ? (size_t)width - bl : 0;
         if (left) {
             t4__fbuf_puts(&b, body);
-            for (size_t q = 0; q < padn; q++) {
-                t4__fbuf_putc(&b, pad == '0' ? ' ' : pad);
-            }
+            t4__fbuf_fill(&b, pad == '0' ? ' ' : pad, padn);
         } else {
             if (pad == '0' && (body[0] == '-' || body[0] == '+') && conv != 's') {
                 t4__fbuf_putc(&b, body[0]);
                 body++;
             }
-            for (size_t q = 0; q < padn; q++) {
-                t4__fbuf_putc(&b, pad);
-            }
+            t4__fbuf_fill(&b, pad, padn);
             t4__fbuf_puts(&b, body);
         }
         free(heap);

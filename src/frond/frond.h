@@ -33,6 +33,12 @@ int t4__frond_render(t4__frond *f, const char *name, json_t *ctx, char **out, ch
  * include or extend templates of the directory. Not cached. */
 int t4__frond_render_string(t4__frond *f, const char *source, json_t *ctx, char **out, char **err);
 
+/* Lower the work limits of a render (0: keep the default): loop iterations,
+ * macro calls and includes (default 1000000), and bytes of all the strings
+ * it builds, the output included (default 256 MiB). A render past a limit
+ * fails with T4_EINVAL and "name:line:col: ... (the limit)". */
+void t4__frond_set_limits(t4__frond *f, long max_steps, size_t max_bytes);
+
 /* Forget every cached template. */
 void t4__frond_clear(t4__frond *f);
 

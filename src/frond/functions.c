@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define T4F_MAX_RANGE 1000000
-
 int t4__frange(t4__frs *st, const t4__fexpr *e, json_t *lo, json_t *hi, json_t *step, json_t **out)
 {
     /* letters: range('a', 'e') */
@@ -17,7 +15,9 @@ int t4__frange(t4__frs *st, const t4__fexpr *e, json_t *lo, json_t *hi, json_t *
         !t4__fv_numeric_str(json_string_value(hi), json_string_length(hi), false, NULL)) {
         unsigned char a = (unsigned char)json_string_value(lo)[0],
                       b = (unsigned char)json_string_value(hi)[0];
-        long long s = step ? llabs(t4__fv_to_int(step)) : 1;
+        /* |step| in 1..256: a larger one gives just the first letter. */
+        long long s = step ? t4__fv_to_int(step) : 1;
+        s = s < -256 || s > 256 ? 256 : s < 0 ? -s : s;
         if (s == 0) {
             s = 1;
         }
@@ -46,11 +46,18 @@ int t4__frange(t4__frs *st, const t4__fexpr *e, json_t *lo, json_t *hi, json_t *
     if (s == 0) {
         return t4__frs_error(st, e->line, e->col, "range() step exceeds the specified range");
     }
-    if (fabs(b - a) / s > T4F_MAX_RANGE) {
-        return t4__frs_error(st, e->line, e->col, "range() is too large");
+    if (!isfinite(a) || !isfinite(b) || !isfinite(s)) {
+        return t4__frs_error(st, e->line, e->col, "range() needs finite numbers");
+    }
+    if (!(fabs(b - a) / s <= T4F_MAX_ITEMS)) {
+        return t4__frs_error(st, e->line, e->col, "range() is too large (more than %d items)", T4F_MAX_ITEMS);
+    }
+    long long n = (long long)floor(fabs(b - a) / s + 1e-9);
+    int rc = t4__frs_charge(st, e->line, e->col, (size_t)n / 16);
+    if (rc) {
+        return rc;
     }
     json_t *r = json_array();
-    long long n = (long long)floor(fabs(b - a) / s + 1e-9);
     for (long long i = 0; i <= n; i++) {
         double v = a <= b ? a + (double)i * s : a - (double)i * s;
         json_array_append_new(r, ints ? json_integer((long long)v) : json_real(v));

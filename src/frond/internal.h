@@ -14,10 +14,20 @@
 typedef struct {
     char *p;
     size_t n, cap;
-    bool oom;
+    bool oom; /* out of memory, or past T4F_MAX_STRING */
 } t4__fbuf;
 
+/* Limits that keep the work of one render bounded, whatever the template:
+ * errors "name:line:col: ..." instead of endless loops or memory blow-up. */
+#define T4F_MAX_DEPTH  200          /* nesting of tags, expressions, includes, macro calls */
+#define T4F_MAX_ITEMS  1000000      /* items of a range() or an array built by a filter */
+#define T4F_MAX_STRING (32u << 20)  /* bytes of one string (the output included) */
+#define T4F_MAX_STEPS  1000000      /* loop iterations, macro calls and includes of a render */
+#define T4F_MAX_BYTES  (256u << 20) /* bytes of all strings built during a render */
+/* (t4__frond_set_limits() can lower the last two.) */
+
 void t4__fbuf_put(t4__fbuf *b, const char *s, size_t n);
+void t4__fbuf_fill(t4__fbuf *b, char c, size_t n); /* n copies of c */
 void t4__fbuf_puts(t4__fbuf *b, const char *s);
 void t4__fbuf_putc(t4__fbuf *b, char c);
 void t4__fbuf_printf(t4__fbuf *b, const char *fmt, ...) T4__PRINTF(2, 3);
@@ -26,6 +36,14 @@ void t4__fbuf_free(t4__fbuf *b);
 char *t4__fstrndup(const char *s, size_t n);
 char *t4__fasprintf(const char *fmt, ...) T4__PRINTF(1, 2);
 char *t4__fvasprintf(const char *fmt, va_list ap);
+/* The string budget of the render running on this thread (at most
+ * T4F_MAX_BYTES, counted by every buffer between start and stop).
+ * t4__fbuf_limit() tells which limit last made a buffer fail (0: none, else
+ * T4F_LIMIT_STRING or T4F_LIMIT_BYTES, *max its size) and clears it. */
+enum { T4F_LIMIT_STRING = 1, T4F_LIMIT_BYTES = 2 };
+void t4__fbuf_budget_start(size_t max_bytes);
+void t4__fbuf_budget_stop(void);
+int t4__fbuf_limit(size_t *max);
 
 /* ---- UTF-8 helpers (utf8.c) ---- */
 size_t t4__futf8_len(const char *s, size_t n);                  /* code points */
@@ -227,6 +245,10 @@ int t4__fv_compare(const json_t *a, const json_t *b); /* PHP 8 <=> */
 bool t4__fv_int_key(const char *k, long long *out);
 bool t4__fv_is_list_obj(const json_t *o);
 size_t t4__fv_count(const json_t *v);
+/* True when v nests arrays/objects more than `levels` deep (a scalar is 0
+ * deep, [] is 1). Values past T4F_MAX_DEPTH are refused where they grow:
+ * deeper ones would overflow the stack when freed. */
+bool t4__fv_too_deep(const json_t *v, int levels);
 json_t *t4__fv_str_new(const char *s, size_t n);
 int t4__fv_json_encode(t4__fbuf *b, const json_t *v, long flags);
 double t4__fv_php_round(double v, int places);
@@ -281,11 +303,18 @@ typedef struct t4__frs {
     size_t nimports, capimports;
     json_t *captured; /* {% apply %} */
     int depth;
+    long steps, max_steps; /* T4F_MAX_STEPS or lower */
     char *err;
     int code;
 } t4__frs;
 
 int t4__frs_error(t4__frs *st, int line, int col, const char *fmt, ...) T4__PRINTF(4, 5);
+/* Out of memory, or a string limit hit: sets the error, returns the code. */
+int t4__frs_nomem(t4__frs *st, int line, int col);
+/* Counts one loop iteration, macro call or include (or `units` steps of
+ * other work: array items handled / 16) against max_steps. */
+int t4__frs_step(t4__frs *st, int line, int col);
+int t4__frs_charge(t4__frs *st, int line, int col, size_t units);
 int t4__frs_eval(t4__frs *st, const t4__fexpr *e, json_t **out, unsigned *flags);
 int t4__frs_render_nodes(t4__frs *st, const t4__fnodes *l);
 int t4__frs_render_template(t4__frs *st, const t4__ftpl *t);
@@ -305,7 +334,6 @@ void t4__fctx_set(json_t *ctx, const char *name, json_t *v, bool safe); /* steal
 #define T4F_UNDEF     2u
 #define T4F_IN_SAFE   8u /* given to a filter: its input is markup */
 #define T4F_CONST     4u /* a literal: printed without escaping, like Twig */
-#define T4F_MAX_DEPTH 200
 
 /* ---- loader (loader.c) ---- */
 int t4__frond_load(t4__frond *f, const char *name, const t4__ftpl **out, char **err);

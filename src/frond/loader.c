@@ -22,6 +22,8 @@ struct t4__frond {
     entry *cache;
     size_t n, cap;
     unsigned gen;
+    long max_steps;
+    size_t max_bytes;
 };
 
 t4__frond *t4__frond_new(const char *dir, bool debug)
@@ -46,7 +48,19 @@ t4__frond *t4__frond_new(const char *dir, bool debug)
         f->dir[--n] = '\0';
     }
     f->debug = debug;
+    f->max_steps = T4F_MAX_STEPS;
+    f->max_bytes = T4F_MAX_BYTES;
     return f;
+}
+
+void t4__frond_set_limits(t4__frond *f, long max_steps, size_t max_bytes)
+{
+    if (f && max_steps > 0 && max_steps < T4F_MAX_STEPS) {
+        f->max_steps = max_steps;
+    }
+    if (f && max_bytes > 0 && max_bytes < T4F_MAX_BYTES) {
+        f->max_bytes = max_bytes;
+    }
 }
 
 void t4__frond_clear(t4__frond *f)
@@ -200,12 +214,14 @@ static const char *errname(int rc)
 static int run(t4__frond *f, const t4__ftpl *t, json_t *ctx, char **out, char **err)
 {
     t4__fbuf buf = {0};
-    t4__frs st = {.f = f, .out = &buf, .tpl = t};
+    t4__frs st = {.f = f, .out = &buf, .tpl = t, .max_steps = f->max_steps};
     st.ctx = json_is_object(ctx) ? json_copy(ctx) : json_object();
     if (!st.ctx) {
         return T4_ENOMEM;
     }
+    t4__fbuf_budget_start(f->max_bytes);
     int rc = t4__frs_render_template(&st, t);
+    t4__fbuf_budget_stop();
     json_decref(st.ctx);
     for (size_t i = 0; i < st.nimports; i++) {
         free(st.imports[i].alias);

@@ -7,8 +7,7 @@
 
 static int nomem(t4__frs *st, int line, int col)
 {
-    t4__frs_error(st, line, col, "out of memory");
-    return T4_ENOMEM;
+    return t4__frs_nomem(st, line, col);
 }
 
 static int print_value(t4__frs *st, json_t *v, unsigned flags, t4__fesc esc)
@@ -120,6 +119,10 @@ static int for_item(void *ud, const char *key, size_t idx, json_t *v)
     for_state *fs = ud;
     t4__frs *st = fs->st;
     const t4__fnode *n = fs->n;
+    int rc = t4__frs_step(st, n->line, n->col);
+    if (rc) {
+        return rc;
+    }
     if (n->name2) {
         long long ik = (long long)idx;
         bool int_key = !key || t4__fv_int_key(key, &ik);
@@ -175,6 +178,11 @@ static int render_set(t4__frs *st, const t4__fnode *n)
     }
     for (size_t i = 0; i < n->nexprs; i++) {
         int rc = t4__frs_eval(st, n->exprs[i], &vals[i], &fl[i]);
+        if (!rc && t4__fv_too_deep(vals[i], T4F_MAX_DEPTH)) {
+            json_decref(vals[i]);
+            rc = t4__frs_error(st, n->line, n->col, "value nested more than %d levels deep (the limit)",
+                               T4F_MAX_DEPTH);
+        }
         if (rc) {
             while (i-- > 0) {
                 json_decref(vals[i]);
@@ -204,6 +212,14 @@ static int render_block_def(t4__frs *st, const t4__fblk *b)
     json_t *saved_ctx = st->ctx;
     const t4__ftpl *saved_tpl = st->tpl, *saved_owner = st->cur_block_owner;
     const char *saved_block = st->cur_block;
+    const t4__fnode *n = b->node;
+    if (st->depth >= T4F_MAX_DEPTH) {
+        return t4__frs_error(st, n->line, n->col, "maximum nesting depth exceeded");
+    }
+    int rc = t4__frs_step(st, n->line, n->col);
+    if (rc) {
+        return rc;
+    }
     st->ctx = json_copy(saved_ctx);
     if (!st->ctx) {
         st->ctx = saved_ctx;
@@ -212,7 +228,9 @@ static int render_block_def(t4__frs *st, const t4__fblk *b)
     st->tpl = b->owner;
     st->cur_block = b->name;
     st->cur_block_owner = b->owner;
-    int rc = t4__frs_render_nodes(st, &b->node->body);
+    st->depth++;
+    rc = t4__frs_render_nodes(st, &b->node->body);
+    st->depth--;
     json_decref(st->ctx);
     st->ctx = saved_ctx;
     st->tpl = saved_tpl;
@@ -352,6 +370,10 @@ int t4__frs_call_macro(t4__frs *st, const t4__fexpr *at, const t4__ftpl *t, cons
     if (st->depth >= T4F_MAX_DEPTH) {
         return t4__frs_error(st, at->line, at->col, "maximum nesting depth exceeded");
     }
+    int rc = t4__frs_step(st, at->line, at->col);
+    if (rc) {
+        return rc;
+    }
     json_t *ctx = json_object();
     json_t *varargs = json_array();
     if (!ctx || !varargs) {
@@ -359,7 +381,6 @@ int t4__frs_call_macro(t4__frs *st, const t4__fexpr *at, const t4__ftpl *t, cons
         json_decref(varargs);
         return nomem(st, at->line, at->col);
     }
-    int rc = 0;
     for (size_t i = 0; i < nargs; i++) {
         json_t *v;
         unsigned fl = 0;
@@ -485,6 +506,12 @@ int t4__frs_include(t4__frs *st, const t4__fexpr *at, json_t *name, json_t *with
     int rc = T4_ENOTFOUND;
     char *err = NULL;
     for (size_t i = 0; i < json_array_size(names) && rc == T4_ENOTFOUND; i++) {
+        int src = t4__frs_step(st, at->line, at->col);
+        if (src) {
+            free(err);
+            json_decref(names);
+            return src;
+        }
         char *s = t4__fv_str(json_array_get(names, i));
         free(err);
         err = NULL;

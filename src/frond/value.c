@@ -3,6 +3,7 @@
 #include "frond/internal.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,9 @@ void t4__fv_float(t4__fbuf *b, double d, int precision)
 
 void t4__fv_append(t4__fbuf *b, const json_t *v)
 {
+    if (!v) { /* e.g. a missing array item: nothing, like null */
+        return;
+    }
     switch (json_typeof(v)) {
     case JSON_NULL:
     case JSON_FALSE:
@@ -208,12 +212,14 @@ bool t4__fv_numeric_str(const char *s, size_t n, bool allow_trailing, json_t **n
         size_t len = end - start < sizeof buf - 1 ? end - start : sizeof buf - 1;
         memcpy(buf, s + start, len);
         buf[len] = '\0';
-        if (!is_float) {
-            errno = 0;
-            long long v = strtoll(buf, NULL, 10);
-            *num = errno == ERANGE ? json_real(strtod(buf, NULL)) : json_integer(v);
+        errno = 0;
+        long long v = is_float ? 0 : strtoll(buf, NULL, 10);
+        if (is_float || errno == ERANGE) {
+            /* "1e999": JSON has no INF, so the largest finite number */
+            double d = strtod(buf, NULL);
+            *num = json_real(isfinite(d) ? d : d > 0 ? DBL_MAX : -DBL_MAX);
         } else {
-            *num = json_real(strtod(buf, NULL));
+            *num = json_integer(v);
         }
     }
     return true;
@@ -272,6 +278,33 @@ long long t4__fv_to_int(const json_t *v)
     }
     json_decref(n);
     return r;
+}
+
+bool t4__fv_too_deep(const json_t *v, int levels)
+{
+    if (!json_is_array(v) && !json_is_object(v)) {
+        return false;
+    }
+    if (levels <= 0) {
+        return true;
+    }
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (t4__fv_too_deep(json_array_get(v, i), levels - 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x)
+    {
+        if (t4__fv_too_deep(x, levels - 1)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 size_t t4__fv_count(const json_t *v)
@@ -476,7 +509,8 @@ void t4__fparr_set(t4__fparr *a, const char *key, json_t *v)
     } else {
         a->list = false;
     }
-    json_object_set_new(a->obj, key, v);
+    /* Twig keys are bytes: keep the ones that are not UTF-8 too. */
+    json_object_set_new_nocheck(a->obj, key, v);
 }
 
 json_t *t4__fparr_finish(t4__fparr *a)

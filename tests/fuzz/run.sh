@@ -6,8 +6,13 @@
 #
 # A target is linked with the library sources listed in a comment line
 #   FUZZ_SOURCES: src/a.c src/b.c
-# or, without one, with src/<x>/<y>.c for each #include "<x>/<y>.h" it has.
-# Fuzz targets test pure codecs, so no other library is linked.
+# (several such lines add up) or, without one, with src/<x>/<y>.c for each
+# #include "<x>/<y>.h" it has.
+# Fuzz targets test pure codecs, so no other library is linked unless the
+# target lists linker flags in a comment line
+#   FUZZ_LIBS: -ljansson -lm
+# An input that runs longer than FUZZ_TIMEOUT seconds (default 2) or grows
+# past FUZZ_RSS_MB MB (default 2048) is reported like a crash.
 # An optional libFuzzer dictionary tests/fuzz/<name>.dict is used when present.
 # Binaries, new corpus entries and crash artifacts go to build-fuzz/ (ignored
 # by git); the seed directories are only read. Exits non-zero if any target
@@ -36,7 +41,8 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
         for w in "$@"; do [ "$w" = "$name" ] && wanted=1; done
         [ $wanted = 1 ] || continue
     fi
-    srcs=$(sed -n 's/.*FUZZ_SOURCES:\(.*\)/\1/p' "$src" | head -n1)
+    srcs=$(sed -n 's/.*FUZZ_SOURCES:\(.*\)/\1/p' "$src" | tr '\n' ' ')
+    libs=$(sed -n 's/.*FUZZ_LIBS:\(.*\)/\1/p' "$src" | head -n1)
     files=()
     if [ -n "$srcs" ]; then
         read -r -a files <<<"$srcs"
@@ -49,8 +55,8 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
         done < <(sed -n 's/^#include "\(.*\.h\)".*/\1/p' "$src")
     fi
     echo "== fuzz_$name: building"
-    # shellcheck disable=SC2046
-    "$CC" "${flags[@]}" $(pkg-config --cflags jansson) "$src" "${files[@]}" -o "$out/fuzz_$name"
+    # shellcheck disable=SC2046,SC2086 # libs: one word per flag
+    "$CC" "${flags[@]}" $(pkg-config --cflags jansson) "$src" "${files[@]}" -o "$out/fuzz_$name" $libs
     seeds="$root/tests/fuzz/corpus/$name"
     work="$out/corpus-$name"
     mkdir -p "$seeds" "$work" "$out/artifacts-$name"
@@ -60,6 +66,7 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
     fi
     echo "== fuzz_$name: running ${secs}s"
     if ! "$out/fuzz_$name" "${dict[@]}" -max_total_time="$secs" -print_final_stats=1 \
+        -timeout="${FUZZ_TIMEOUT:-2}" -rss_limit_mb="${FUZZ_RSS_MB:-2048}" \
         -artifact_prefix="$out/artifacts-$name/" "$work" "$seeds"; then
         echo "== fuzz_$name: FAILED (artifacts in $out/artifacts-$name/)"
         status=1
