@@ -3,6 +3,7 @@
 #   make test   every test: unit (ctest), integration, conformance, under ASan+UBSan
 #   make bench  the benchmarks of docs/BENCHMARKS.md
 JOBS ?= $(shell nproc)
+MAKEFLAGS += --no-print-directory
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 

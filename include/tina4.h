@@ -195,6 +195,9 @@ T4_API const char *t4_req_param(const t4_req *req, const char *name);
 T4_API const char *t4_req_query(const t4_req *req, const char *name);
 T4_API const char *t4_req_header(const t4_req *req, const char *name); /* case-insensitive */
 T4_API const char *t4_req_cookie(const t4_req *req, const char *name);
+/* The peer's IP address as text ("127.0.0.1", "::1"). Behind a proxy this
+ * is the proxy: read X-Forwarded-For with t4_req_header when you trust it. */
+T4_API const char *t4_req_remote_addr(const t4_req *req);
 /* The body (NUL-terminated; *len gets its length if len is non-NULL). */
 T4_API const char *t4_req_body(const t4_req *req, size_t *len);
 /* The body parsed as JSON (borrowed; NULL when it is not valid JSON). */
@@ -270,6 +273,9 @@ T4_API const char *t4_ws_param(const t4_ws *ws, const char *name);
 T4_API json_t *t4_ws_params(const t4_ws *ws);
 T4_API const char *t4_ws_header(const t4_ws *ws, const char *name);
 T4_API const char *t4_ws_cookie(const t4_ws *ws, const char *name);
+/* The peer's IP address as text (see t4_req_remote_addr); read once it is
+ * kept for the connection's life; first asked after the socket closed: NULL. */
+T4_API const char *t4_ws_remote_addr(const t4_ws *ws);
 /* Open connections on this connection's concrete path: across the cluster
  * when a backplane is configured, else on this instance. */
 T4_API size_t t4_ws_connection_count(const t4_ws *ws);

@@ -120,6 +120,16 @@ const char *t4_req_cookie(const t4_req *req_c, const char *name)
     return t4__pairs_get(req->cookies, name);
 }
 
+const char *t4_req_remote_addr(const t4_req *req)
+{
+    if (!req)
+        return NULL;
+    char addr[64];
+    if (t4__conn_peer_addr(req->conn, addr, sizeof addr) != 0)
+        return NULL;
+    return t4__arena_strndup(req->arena, addr, strlen(addr));
+}
+
 const char *t4_req_body(const t4_req *req, size_t *len)
 {
     if (!req)

@@ -109,6 +109,8 @@ void t4__flush_dirty(void);
  * peer's FIN (so unread input does not turn into an RST that destroys our
  * last bytes), then close. */
 void t4__conn_close_graceful(t4__conn *c);
+/* The peer's IP address as text into out (INET6_ADDRSTRLEN bytes). 0 or -1. */
+int t4__conn_peer_addr(t4__conn *c, char *out, size_t outsz);
 /* Gives an idle connection's grown output queue back (per tick). */
 void t4__conn_trim(t4__conn *c);
 /* Immediate close (drops queued output). */

@@ -279,6 +279,20 @@ json_t *t4_ws_params(const t4_ws *ws_c)
     return ws->params_json;
 }
 
+const char *t4_ws_remote_addr(const t4_ws *ws_c)
+{
+    t4_ws *ws = (t4_ws *)ws_c; /* cached on first use */
+    if (!ws)
+        return NULL;
+    if (!ws->remote_addr) {
+        char addr[64];
+        if (ws->conn->closing || t4__conn_peer_addr(ws->conn, addr, sizeof addr) != 0)
+            return NULL;
+        ws->remote_addr = strdup(addr);
+    }
+    return ws->remote_addr;
+}
+
 const char *t4_ws_header(const t4_ws *ws, const char *name)
 {
     return blob_find(ws, name, SECTION_HEADERS);

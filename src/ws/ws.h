@@ -38,7 +38,8 @@ struct t4_ws {
      * the upgrade mechanics), then its cookies. */
     char *blob; /* starts with the concrete path (the group key): see t4__ws_path */
     uint16_t nparams, nheaders, ncookies;
-    json_t *params_json; /* built on first t4_ws_params() */
+    json_t *params_json;
+    char *remote_addr; /* computed on first t4_ws_remote_addr() */ /* built on first t4_ws_params() */
     void *user;
     void (*user_free)(void *);
     uint8_t phase;

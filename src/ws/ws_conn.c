@@ -466,6 +466,7 @@ void t4__ws_free(t4__conn *c)
     fire_close(ws);
     if (ws->params_json)
         json_decref(ws->params_json);
+    free(ws->remote_addr);
     free_msg(ws);
     free(ws->close_reason);
     free(ws->blob); /* also holds path */

@@ -52,7 +52,7 @@ describe('routing', () => {
   test('request headers and cookies reach the handler; response headers reach the client', async () => {
     const r = await fetch(srv.url('/api/headers'), { headers: { 'X-Test': 'v1', Cookie: 'x=1; session=abc' } });
     assert.equal(r.headers.get('x-reply'), 'yes');
-    assert.deepEqual(await r.json(), { x_test: 'v1', cookie: 'abc', method: 'GET', path: '/api/headers' });
+    assert.deepEqual(await r.json(), { x_test: 'v1', cookie: 'abc', method: 'GET', path: '/api/headers', remote: '127.0.0.1' });
   });
 
   test('a WebSocket path without an Upgrade is 426', async () => {

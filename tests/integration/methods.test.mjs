@@ -126,6 +126,7 @@ describe('connection methods summary', () => {
     assert.equal(j.params.q, 'hello wörld');
     assert.equal(j.params.plus, 'a b');
     assert.equal(j.params.empty, '');
+    assert.equal(j.remote, '127.0.0.1', 't4_ws_remote_addr');
     await c.close();
   });
 

@@ -81,11 +81,12 @@ static void params_route(t4_ws *ws, t4_ws_event ev, t4_msg msg)
     if (ev != T4_WS_OPEN)
         return;
     t4_ws_send_json(
-        ws, json_pack("{s:s, s:s, s:O, s:o, s:o, s:o, s:o, s:I}", "id", t4_ws_id(ws), "path", t4_ws_path(ws),
-                      "params", t4_ws_params(ws), "param_id", str_or_null(t4_ws_param(ws, "id")), "param_q",
-                      str_or_null(t4_ws_param(ws, "q")), "header", str_or_null(t4_ws_header(ws, "X-Test")),
-                      "cookie", str_or_null(t4_ws_cookie(ws, "session")), "count",
-                      (json_int_t)t4_ws_connection_count(ws)));
+        ws,
+        json_pack("{s:s, s:s, s:O, s:o, s:o, s:o, s:o, s:I, s:o}", "id", t4_ws_id(ws), "path", t4_ws_path(ws),
+                  "params", t4_ws_params(ws), "param_id", str_or_null(t4_ws_param(ws, "id")), "param_q",
+                  str_or_null(t4_ws_param(ws, "q")), "header", str_or_null(t4_ws_header(ws, "X-Test")),
+                  "cookie", str_or_null(t4_ws_cookie(ws, "session")), "count",
+                  (json_int_t)t4_ws_connection_count(ws), "remote", str_or_null(t4_ws_remote_addr(ws))));
 }
 T4_WEBSOCKET("/api/params/{id}", params_route)
 
@@ -275,9 +276,9 @@ static void headers(t4_req *req, t4_res *res)
 {
     t4_res_header(res, "X-Reply", "yes");
     t4_res_json(res, 200,
-                json_pack("{s:o, s:o, s:s, s:s}", "x_test", str_or_null(t4_req_header(req, "x-test")),
+                json_pack("{s:o, s:o, s:s, s:s, s:o}", "x_test", str_or_null(t4_req_header(req, "x-test")),
                           "cookie", str_or_null(t4_req_cookie(req, "session")), "method", t4_req_method(req),
-                          "path", t4_req_path(req)));
+                          "path", t4_req_path(req), "remote", str_or_null(t4_req_remote_addr(req))));
 }
 T4_GET("/api/headers", headers)
 
