@@ -148,6 +148,8 @@ typedef struct t4_config {
     unsigned ws_idle_timeout;         /* TINA4_WS_IDLE_TIMEOUT, 60 s            */
     size_t ws_max_backpressure;       /* TINA4_WS_MAX_BACKPRESSURE, 4 MiB       */
     unsigned ws_close_timeout;        /* TINA4_WS_CLOSE_TIMEOUT, 5 s            */
+    bool ws_compression;              /* TINA4_WS_COMPRESSION: permessage-deflate, off */
+    size_t ws_compression_min;        /* TINA4_WS_COMPRESSION_MIN, 128: smaller goes plain */
     unsigned shutdown_timeout;        /* TINA4_SHUTDOWN_TIMEOUT, 10 s           */
     size_t max_connections;           /* TINA4_MAX_CONNECTIONS, 100000          */
     const char *ws_allowed_origins;   /* TINA4_WS_ALLOWED_ORIGINS, "" = any    */

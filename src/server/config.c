@@ -35,6 +35,8 @@ void t4__config_defaults(t4_config *c)
         c->ws_idle_timeout = 60000;
     if (!c->ws_max_backpressure)
         c->ws_max_backpressure = 4 * 1024 * 1024;
+    if (!c->ws_compression_min)
+        c->ws_compression_min = 128;
     if (!c->ws_close_timeout)
         c->ws_close_timeout = 5000;
     if (!c->shutdown_timeout)
@@ -235,6 +237,8 @@ int t4_config_from_env(t4_config *c)
     bad |= parse_seconds("TINA4_WS_IDLE_TIMEOUT", &c->ws_idle_timeout);
     bad |= parse_size("TINA4_WS_MAX_BACKPRESSURE", &c->ws_max_backpressure);
     bad |= parse_seconds("TINA4_WS_CLOSE_TIMEOUT", &c->ws_close_timeout);
+    bad |= parse_bool("TINA4_WS_COMPRESSION", &c->ws_compression);
+    bad |= parse_size("TINA4_WS_COMPRESSION_MIN", &c->ws_compression_min);
     bad |= parse_seconds("TINA4_SHUTDOWN_TIMEOUT", &c->shutdown_timeout);
     size_t maxc = 0;
     bad |= parse_size("TINA4_MAX_CONNECTIONS", &maxc);

@@ -9,6 +9,7 @@
 #include "http/routes.h"
 #include "server/config.h"
 #include "util/log.h"
+#include "ws/deflate.h"
 #include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -496,6 +497,7 @@ int t4_run(const t4_config *cfg_in)
     free(s->readbuf);
     free(s);
     t4__sbuf_pool_clear();
+    t4__pmd_cleanup();
     t4__templates_shutdown();
     return rc;
 }

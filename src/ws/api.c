@@ -75,7 +75,7 @@ static int send_frame(t4_ws *ws, uint8_t opcode, const void *data, size_t len)
                t4__srv->cfg.ws_max_message);
         return T4_ETOOBIG;
     }
-    t4__sbuf *b = t4__ws_frame_new(opcode, data, len);
+    t4__sbuf *b = t4__ws_message_frame(ws, opcode, data, len);
     if (!b)
         return T4_ENOMEM;
     return t4__ws_queue_frame(ws, b);

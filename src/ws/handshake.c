@@ -4,6 +4,7 @@
 #include "http/routes.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "ws/deflate.h"
 #include "ws/ws.h"
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -209,11 +210,26 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
 
     char accept[29];
     t4__ws_accept_key(key->value.p, key->value.n, accept);
-    char resp[160];
+    char ext[160];
+    size_t ext_len = 0;
+    /* permessage-deflate: the first acceptable offer, across every
+     * Sec-WebSocket-Extensions line (together they form one list). */
+    for (size_t i = 0; s->cfg.ws_compression && i < h->num_headers; i++) {
+        const t4__http_header *hd = &h->headers[i];
+        bool asked = false;
+        int wbits;
+        if (hd->name.n != 24 || strncasecmp(hd->name.p, "Sec-WebSocket-Extensions", 24) != 0 ||
+            !(wbits = t4__pmd_negotiate(hd->value.p, hd->value.n, &asked)))
+            continue;
+        ws->pmd_wbits = (unsigned)wbits & 15u;
+        ext_len = t4__pmd_response(wbits, asked, ext, sizeof ext);
+        break;
+    }
+    char resp[320];
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Accept: %s\r\n\r\n",
-                     accept);
+                     "Sec-WebSocket-Accept: %s\r\n%.*s\r\n",
+                     accept, (int)ext_len, ext);
     if (t4__conn_queue_copy(c, resp, (size_t)n) != 0 || !t4__group_join(ws)) {
         free(ws->blob);
         free(ws);

@@ -45,9 +45,11 @@ struct t4_ws {
     uint8_t phase;
     bool left : 1; /* out of its group; CLOSE event queued or fired */
     bool close_fired : 1;
-    bool pending : 1;    /* on the pending CLOSE-event list */
-    bool have_frame : 1; /* a frame header has been parsed */
-    uint8_t msg_opcode;  /* TEXT/BINARY of a fragmented message in progress, else 0 */
+    bool pending : 1;        /* on the pending CLOSE-event list */
+    bool have_frame : 1;     /* a frame header has been parsed */
+    bool msg_compressed : 1; /* the data message arriving has RSV1 (permessage-deflate) */
+    unsigned pmd_wbits : 4;  /* permessage-deflate negotiated: our window bits 9..15, else 0 */
+    uint8_t msg_opcode;      /* TEXT/BINARY of a fragmented message in progress, else 0 */
     uint16_t close_code;
     char *close_reason;
     t4__ws_frame frame;
@@ -87,10 +89,16 @@ void t4__ws_begin_close(t4_ws *ws, int code, const char *reason);
 void t4__ws_fail(t4_ws *ws, int code, const char *reason);
 /* Leaves the group and queues the CLOSE event (once). */
 void t4__ws_leave(t4_ws *ws, int code, const char *reason);
-/* Delivers a frame to every open member of a group; returns the count. */
-int t4__ws_fanout(t4__group *g, t4__sbuf *frame, const t4_ws *exclude);
+/* A message frame for ws: compressed when it negotiated permessage-deflate
+ * and the message is at least TINA4_WS_COMPRESSION_MIN bytes and shrinks,
+ * else plain. */
+t4__sbuf *t4__ws_message_frame(const t4_ws *ws, uint8_t opcode, const void *data, size_t len);
+/* Delivers a message to every open member of a group; returns the count.
+ * Encoded at most once per variant (plain, compressed per window size),
+ * each frame shared by the recipients of that variant. */
+int t4__ws_fanout(t4__group *g, uint8_t opcode, const void *data, size_t len, const t4_ws *exclude);
 /* A broadcast or push: delivered to the local members of the path at once
- * (the frame encoded once), then relayed by the backplane, if any. Returns
+ * (each frame variant encoded once), then relayed by the backplane, if any. Returns
  * the number of local recipients. */
 int t4__ws_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
                    const t4_ws *exclude);

@@ -11,6 +11,7 @@
 #include "backplane/backplane.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "ws/deflate.h"
 #include "ws/ws.h"
 #include <stdlib.h>
 #include <string.h>
@@ -136,17 +137,53 @@ int t4__ws_queue_frame(t4_ws *ws, t4__sbuf *b)
     return t4__conn_queue(c, b);
 }
 
-int t4__ws_fanout(t4__group *g, t4__sbuf *frame, const t4_ws *exclude)
+t4__sbuf *t4__ws_message_frame(const t4_ws *ws, uint8_t opcode, const void *data, size_t len)
 {
+    if (ws->pmd_wbits && len >= t4__srv->cfg.ws_compression_min) {
+        t4__sbuf *z = t4__pmd_frame(opcode, data, len, ws->pmd_wbits);
+        if (z)
+            return z;
+    }
+    return t4__ws_frame_new(opcode, data, len);
+}
+
+int t4__ws_fanout(t4__group *g, uint8_t opcode, const void *data, size_t len, const t4_ws *exclude)
+{
+    /* Each variant is encoded on first need and shared: the plain frame,
+     * and one compressed frame per deflate window size (NULL when it did not
+     * shrink: those recipients get the plain one). */
+    t4__sbuf *plain = NULL, *zframe[7] = {0};
+    unsigned tried = 0;
+    bool compress = len >= t4__srv->cfg.ws_compression_min;
     int n = 0;
     for (t4_ws *m = t4__group_first(g), *next; m; m = next) {
         next = m->gnext; /* m may leave the group (1013) while we loop */
         if (m == exclude || m->phase != T4__WS_OPEN)
             continue;
-        t4__sbuf_ref(frame);
-        if (t4__ws_queue_frame(m, frame) == 0)
+        t4__sbuf *f = NULL;
+        if (compress && m->pmd_wbits >= 9) {
+            unsigned i = m->pmd_wbits - 9u;
+            if (!(tried & (1u << i))) {
+                tried |= 1u << i;
+                zframe[i] = t4__pmd_frame(opcode, data, len, m->pmd_wbits);
+            }
+            f = zframe[i];
+        }
+        if (!f && !plain && !(plain = t4__ws_frame_new(opcode, data, len))) {
+            if (n == 0)
+                n = T4_ENOMEM;
+            break;
+        }
+        f = f ? f : plain;
+        t4__sbuf_ref(f);
+        if (t4__ws_queue_frame(m, f) == 0)
             n++;
     }
+    if (plain)
+        t4__sbuf_release(plain);
+    for (int i = 0; i < 7; i++)
+        if (zframe[i])
+            t4__sbuf_release(zframe[i]);
     return n;
 }
 
@@ -163,11 +200,9 @@ int t4__ws_publish(const char *path, size_t path_len, uint8_t opcode, const void
     path_len = t4__group_key_len(path, path_len);
     t4__group *g = t4__group_find(path, path_len);
     if (g) {
-        t4__sbuf *frame = t4__ws_frame_new(opcode, data, len); /* encoded once for all */
-        if (!frame)
-            return T4_ENOMEM;
-        n = t4__ws_fanout(g, frame, exclude);
-        t4__sbuf_release(frame);
+        n = t4__ws_fanout(g, opcode, data, len, exclude); /* encoded once for all */
+        if (n < 0)
+            return n;
     }
     t4__backplane_publish(path, path_len, opcode, data, len, exclude ? exclude->id : NULL);
     return n;
@@ -183,12 +218,7 @@ int t4__ws_deliver_local(const char *path, size_t path_len, uint8_t opcode, cons
     for (const t4_ws *m = t4__group_first(g); exclude_id && m; m = m->gnext)
         if (strcmp(m->id, exclude_id) == 0)
             exclude = m;
-    t4__sbuf *frame = t4__ws_frame_new(opcode, data, len);
-    if (!frame)
-        return T4_ENOMEM;
-    int n = t4__ws_fanout(g, frame, exclude);
-    t4__sbuf_release(frame);
-    return n;
+    return t4__ws_fanout(g, opcode, data, len, exclude);
 }
 
 static void deliver(t4_ws *ws, char *data, size_t len, bool binary)
@@ -200,6 +230,33 @@ static void deliver(t4_ws *ws, char *data, size_t len, bool binary)
     t4_msg m = {data, len, binary, 0, NULL};
     ws->handler(ws, T4_WS_MESSAGE, m);
     data[len] = saved;
+}
+
+/* A compressed message (whole, in place or reassembled): inflated into the
+ * loop's buffer, checked, delivered. */
+static void deliver_inflated(t4_ws *ws, const uint8_t *p, size_t len, bool text)
+{
+    char *out;
+    size_t n;
+    switch (t4__pmd_inflate(p, len, t4__srv->cfg.ws_max_message, &out, &n)) {
+    case T4__PMD_OK:
+        break;
+    case T4__PMD_TOO_BIG:
+        t4__ws_fail(ws, 1009, "message too big");
+        return;
+    case T4__PMD_CORRUPT:
+        t4__ws_fail(ws, 1002, "invalid compressed data");
+        return;
+    default:
+        t4__ws_fail(ws, 1011, "out of memory");
+        return;
+    }
+    if (text && !t4__utf8_valid((const uint8_t *)out, n)) {
+        t4__ws_fail(ws, 1007, "text message is not valid UTF-8");
+        return;
+    }
+    deliver(ws, out, n, !text);
+    t4__pmd_trim();
 }
 
 static void on_close_frame(t4_ws *ws, const uint8_t *p, size_t len)
@@ -275,12 +332,16 @@ static void on_frame(t4_ws *ws, uint8_t *payload, size_t len)
         break;
     }
     bool text = frame_is_text(ws);
-    if (f->fin && text && !t4__utf8_complete(&ws->utf8)) {
+    bool compressed = ws->msg_compressed;
+    if (f->fin && text && !compressed && !t4__utf8_complete(&ws->utf8)) {
         t4__ws_fail(ws, 1007, "text message is not valid UTF-8");
         return;
     }
     if (f->opcode != T4__WS_OP_CONT && f->fin) {
-        deliver(ws, (char *)payload, len, !text);
+        if (compressed)
+            deliver_inflated(ws, payload, len, text);
+        else
+            deliver(ws, (char *)payload, len, !text);
         return;
     }
     if (!ws->msg && !(ws->msg = calloc(1, sizeof *ws->msg))) {
@@ -293,7 +354,10 @@ static void on_frame(t4_ws *ws, uint8_t *payload, size_t len)
     }
     if (f->fin) {
         ws->msg_opcode = 0;
-        deliver(ws, ws->msg->data, ws->msg->len, !text);
+        if (compressed)
+            deliver_inflated(ws, (const uint8_t *)ws->msg->data, ws->msg->len, text);
+        else
+            deliver(ws, ws->msg->data, ws->msg->len, !text);
         free_msg(ws); /* idle connections keep no message buffer */
     }
 }
@@ -318,6 +382,12 @@ static const char *frame_error_text(t4__ws_frame_status st)
 static bool accept_header(t4_ws *ws)
 {
     const t4__ws_frame *f = &ws->frame;
+    /* permessage-deflate: RSV1 marks the first frame of a compressed data
+     * message, nothing else (RFC 7692 6). */
+    if ((f->rsv & 4) && (f->opcode == T4__WS_OP_CONT || f->opcode >= T4__WS_OP_CLOSE)) {
+        t4__ws_fail(ws, 1002, "RSV1 on a control or continuation frame");
+        return false;
+    }
     if (f->opcode >= T4__WS_OP_CLOSE)
         return true;
     if (f->opcode == T4__WS_OP_CONT && !ws->msg_opcode) {
@@ -334,6 +404,7 @@ static bool accept_header(t4_ws *ws)
         return false;
     }
     if (f->opcode != T4__WS_OP_CONT) {
+        ws->msg_compressed = (f->rsv & 4) != 0; /* validated after inflating */
         t4__utf8_init(&ws->utf8);
         if (!f->fin)
             ws->msg_opcode = f->opcode;
@@ -349,7 +420,7 @@ size_t t4__ws_process(t4__conn *c, char *data, size_t len)
         uint8_t *p = (uint8_t *)data + used;
         size_t avail = len - used;
         if (!ws->have_frame) {
-            t4__ws_frame_status st = t4__ws_parse_frame(p, avail, true, 0, &ws->frame);
+            t4__ws_frame_status st = t4__ws_parse_frame(p, avail, true, ws->pmd_wbits ? 4 : 0, &ws->frame);
             if (st == T4__WS_FRAME_NEED_MORE)
                 break;
             if (st != T4__WS_FRAME_OK) {
@@ -368,7 +439,7 @@ size_t t4__ws_process(t4__conn *c, char *data, size_t len)
         if (have > ws->frame_seen) {
             size_t from = (size_t)ws->frame_seen;
             t4__ws_unmask(payload + from, have - from, ws->frame.mask, from);
-            if (frame_is_text(ws) && ws->frame.opcode < T4__WS_OP_CLOSE &&
+            if (frame_is_text(ws) && ws->frame.opcode < T4__WS_OP_CLOSE && !ws->msg_compressed &&
                 !t4__utf8_feed(&ws->utf8, payload + from, have - from)) {
                 t4__ws_fail(ws, 1007, "text message is not valid UTF-8");
                 return len;
