@@ -114,6 +114,16 @@ typedef void (*t4_http_handler)(t4_req *req, t4_res *res);
 T4_API int t4_route(const char *method, const char *pattern, t4_http_handler fn);
 T4_API int t4_websocket(const char *pattern, t4_ws_handler fn);
 
+/* A guard decides before the upgrade (before the 101), e.g. to check a
+ * token or a session cookie. It may read the connection's id, path, params,
+ * headers, cookies and remote address, and the path's connection count; it
+ * cannot send (sends return T4_ECLOSED). Return 0 to accept, or an HTTP
+ * status from 400 to 599 to refuse: the client gets that status, and the
+ * handler never sees the connection (no OPEN, no CLOSE). Any other value is
+ * logged and refuses with 500. */
+typedef int (*t4_ws_guard)(const t4_ws *ws);
+T4_API int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_guard guard);
+
 /* Declarative registration, like Tina4's decorators: the route exists as
  * soon as the file is linked or loaded (a static constructor). */
 #define T4__CAT2(a, b) a##b
@@ -123,12 +133,13 @@ T4_API int t4_websocket(const char *pattern, t4_ws_handler fn);
     {                                                                                                        \
         (void)(call);                                                                                        \
     }
-#define T4_WEBSOCKET(pattern, fn) T4__REGISTER(t4_websocket((pattern), (fn)))
-#define T4_GET(pattern, fn)       T4__REGISTER(t4_route("GET", (pattern), (fn)))
-#define T4_POST(pattern, fn)      T4__REGISTER(t4_route("POST", (pattern), (fn)))
-#define T4_PUT(pattern, fn)       T4__REGISTER(t4_route("PUT", (pattern), (fn)))
-#define T4_PATCH(pattern, fn)     T4__REGISTER(t4_route("PATCH", (pattern), (fn)))
-#define T4_DELETE(pattern, fn)    T4__REGISTER(t4_route("DELETE", (pattern), (fn)))
+#define T4_WEBSOCKET(pattern, fn)                T4__REGISTER(t4_websocket((pattern), (fn)))
+#define T4_WEBSOCKET_GUARDED(pattern, fn, guard) T4__REGISTER(t4_websocket_guarded((pattern), (fn), (guard)))
+#define T4_GET(pattern, fn)                      T4__REGISTER(t4_route("GET", (pattern), (fn)))
+#define T4_POST(pattern, fn)                     T4__REGISTER(t4_route("POST", (pattern), (fn)))
+#define T4_PUT(pattern, fn)                      T4__REGISTER(t4_route("PUT", (pattern), (fn)))
+#define T4_PATCH(pattern, fn)                    T4__REGISTER(t4_route("PATCH", (pattern), (fn)))
+#define T4_DELETE(pattern, fn)                   T4__REGISTER(t4_route("DELETE", (pattern), (fn)))
 
 /* ------------------------------------------------------------------ */
 /* Running                                                              */

@@ -6,6 +6,7 @@
 #include "http/routes.h"
 #include "tina4.h"
 #include "util/log.h"
+#include <stdlib.h>
 #include <string.h>
 
 static t4__router *http_routes, *ws_routes;
@@ -61,7 +62,23 @@ int t4_route(const char *method, const char *pattern, t4_http_handler fn)
     return add(&http_routes, method, pattern, (void *)fn);
 }
 
+int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_guard guard)
+{
+    if (!fn)
+        return add(&ws_routes, NULL, pattern, NULL); /* logs the error */
+    /* Lives as long as the route table: the process. */
+    t4__ws_route *r = malloc(sizeof *r);
+    if (!r)
+        return T4_ENOMEM;
+    r->fn = fn;
+    r->guard = guard;
+    int rc = add(&ws_routes, NULL, pattern, r);
+    if (rc != 0)
+        free(r);
+    return rc;
+}
+
 int t4_websocket(const char *pattern, t4_ws_handler fn)
 {
-    return add(&ws_routes, NULL, pattern, (void *)fn);
+    return t4_websocket_guarded(pattern, fn, NULL);
 }

@@ -2,7 +2,14 @@
 #ifndef T4_HTTP_ROUTES_H
 #define T4_HTTP_ROUTES_H
 #include "http/router.h"
+#include "tina4.h"
 #include <stddef.h>
+
+/* What a WebSocket route's table entry points to. */
+typedef struct {
+    t4_ws_handler fn;
+    t4_ws_guard guard; /* NULL: every upgrade is accepted */
+} t4__ws_route;
 
 t4__router *t4__routes_http(void); /* NULL until the first route is added */
 t4__router *t4__routes_ws(void);

@@ -205,8 +205,30 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     ws->nheaders = nheaders;
     ws->ncookies = cc.added;
     ws->conn = c;
-    ws->handler = (t4_ws_handler)handler;
+    const t4__ws_route *route = handler;
+    ws->handler = route->fn;
     ws->last_ping = uv_now(&s->loop);
+    if (route->guard) {
+        /* Not open yet: the guard can read everything but send nothing. */
+        ws->phase = T4__WS_CLOSED;
+        int verdict = route->guard(ws);
+        ws->phase = T4__WS_OPEN;
+        if (verdict != 0) {
+            if (verdict < 400 || verdict > 599) {
+                t4_log(T4_LOG_ERROR,
+                       "WebSocket guard for %s returned %d (expected 0 or 400-599): refusing with 500",
+                       t4__ws_path(ws), verdict);
+                verdict = 500;
+            }
+            if (ws->params_json)
+                json_decref(ws->params_json);
+            free(ws->remote_addr);
+            free(ws->blob);
+            free(ws);
+            t4__http_fail(c, verdict, NULL, NULL);
+            return;
+        }
+    }
 
     char accept[29];
     t4__ws_accept_key(key->value.p, key->value.n, accept);

@@ -70,6 +70,9 @@ test('TINA4_MAX_CONNECTIONS refuses connections over the limit, and frees a slot
   assert.ok(three.every((c) => c.ok));
   const fourth = await openWs(srv.wsUrl('/echo'));
   assert.equal(fourth.ok, false, 'the fourth is refused');
+  for (let i = 0; i < 100 && !/connection limit \(3\) reached/.test(srv.stderr()); i++) {
+    await new Promise((r) => setTimeout(r, 20)); // the log line travels through a pipe
+  }
   assert.match(srv.stderr(), /connection limit \(3\) reached/);
   await new Promise((r) => { three[0].ws.on('close', r); three[0].ws.close(); });
   await new Promise((r) => setTimeout(r, 100));

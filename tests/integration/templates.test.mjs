@@ -49,7 +49,10 @@ test('missing and broken templates: 500, plain page without TINA4_DEBUG, one log
   const broken = await get(srv, '/page/broken.html');
   assert.equal(broken.status, 500);
   assert.doesNotMatch(broken.body, /nosuchfilter/);
-  await new Promise((r) => setTimeout(r, 100));
+  // Log lines travel through a pipe: wait for both, then count.
+  for (let i = 0; i < 100 && !/template broken\.html: /.test(srv.stderr()); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   assert.equal((srv.stderr().match(/template nope\.html: /g) || []).length, 1, srv.stderr());
   assert.match(srv.stderr(), /template broken\.html: broken\.html:2:\d+: .*nosuchfilter/);
 });

@@ -186,6 +186,45 @@ static void stats(t4_req *req, t4_res *res)
 }
 T4_GET("/stats", stats)
 
+/* Upgrade guard: ?token=ok passes, ?token=teapot is refused with 418, no
+ * token with 401; the guard sees headers and the remote address. The
+ * handler counts what it sees, so a refused upgrade must leave no trace. */
+static long guarded_opens, guarded_closes;
+static int guard(const t4_ws *ws)
+{
+    const char *token = t4_ws_param(ws, "token");
+    if (!t4_ws_remote_addr(ws) || !t4_ws_id(ws))
+        return 500;
+    if (t4_ws_send((t4_ws *)ws, "too early") != T4_ECLOSED)
+        return 500; /* nothing may be sent before the 101 */
+    if (t4_ws_header(ws, "X-Guard-Weird"))
+        return 200; /* not a refusal status: the server answers 500 */
+    if (!token)
+        return 401;
+    if (strcmp(token, "teapot") == 0)
+        return 418;
+    return strcmp(token, "ok") == 0 ? 0 : 403;
+}
+
+static void guarded(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    if (ev == T4_WS_OPEN) {
+        guarded_opens++;
+        t4_ws_sendf(ws, "welcome %s", t4_ws_param(ws, "token"));
+    } else if (ev == T4_WS_CLOSE) {
+        guarded_closes++;
+    }
+}
+T4_WEBSOCKET_GUARDED("/api/guarded", guarded, guard)
+
+static void guarded_stats(t4_req *req, t4_res *res)
+{
+    t4_res_json(
+        res, 200,
+        json_pack("{s:I, s:I}", "opens", (json_int_t)guarded_opens, "closes", (json_int_t)guarded_closes));
+}
+T4_GET("/api/guarded/stats", guarded_stats)
+
 static void later_fire(t4_req *req, t4_res *res)
 {
     int found = 0, gone = 0;
