@@ -124,6 +124,20 @@ T4_API int t4_websocket(const char *pattern, t4_ws_handler fn);
 typedef int (*t4_ws_guard)(const t4_ws *ws);
 T4_API int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_guard guard);
 
+/* Options of a WebSocket route, by name (zero means the default):
+ *   T4_WEBSOCKET_WITH("/ws/gql", gql, .protocols = "graphql-transport-ws")
+ * protocols: the subprotocols this route speaks, comma-separated, in order
+ * of preference; the first of them that the client offers in
+ * Sec-WebSocket-Protocol is selected (t4_ws_protocol). A client that offers
+ * none of them gets no Sec-WebSocket-Protocol back (and browsers then fail
+ * the connection, as RFC 6455 says). Returns T4_EINVAL for a protocol name
+ * that is not an HTTP token. */
+typedef struct t4_ws_options {
+    t4_ws_guard guard;
+    const char *protocols;
+} t4_ws_options;
+T4_API int t4_websocket_with(const char *pattern, t4_ws_handler fn, const t4_ws_options *opts);
+
 /* Declarative registration, like Tina4's decorators: the route exists as
  * soon as the file is linked or loaded (a static constructor). */
 #define T4__CAT2(a, b) a##b
@@ -135,11 +149,13 @@ T4_API int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_gua
     }
 #define T4_WEBSOCKET(pattern, fn)                T4__REGISTER(t4_websocket((pattern), (fn)))
 #define T4_WEBSOCKET_GUARDED(pattern, fn, guard) T4__REGISTER(t4_websocket_guarded((pattern), (fn), (guard)))
-#define T4_GET(pattern, fn)                      T4__REGISTER(t4_route("GET", (pattern), (fn)))
-#define T4_POST(pattern, fn)                     T4__REGISTER(t4_route("POST", (pattern), (fn)))
-#define T4_PUT(pattern, fn)                      T4__REGISTER(t4_route("PUT", (pattern), (fn)))
-#define T4_PATCH(pattern, fn)                    T4__REGISTER(t4_route("PATCH", (pattern), (fn)))
-#define T4_DELETE(pattern, fn)                   T4__REGISTER(t4_route("DELETE", (pattern), (fn)))
+#define T4_WEBSOCKET_WITH(pattern, fn, ...)                                                                  \
+    T4__REGISTER(t4_websocket_with((pattern), (fn), &(const t4_ws_options){__VA_ARGS__}))
+#define T4_GET(pattern, fn)    T4__REGISTER(t4_route("GET", (pattern), (fn)))
+#define T4_POST(pattern, fn)   T4__REGISTER(t4_route("POST", (pattern), (fn)))
+#define T4_PUT(pattern, fn)    T4__REGISTER(t4_route("PUT", (pattern), (fn)))
+#define T4_PATCH(pattern, fn)  T4__REGISTER(t4_route("PATCH", (pattern), (fn)))
+#define T4_DELETE(pattern, fn) T4__REGISTER(t4_route("DELETE", (pattern), (fn)))
 
 /* ------------------------------------------------------------------ */
 /* Running                                                              */
@@ -278,8 +294,10 @@ T4_API int t4_ws_broadcastf(t4_ws *ws, bool exclude_self, const char *fmt, ...) 
  * 123 bytes). The CLOSE event follows once. */
 T4_API int t4_ws_close(t4_ws *ws, int code, const char *reason);
 
-T4_API const char *t4_ws_id(const t4_ws *ws);   /* 32 hex chars, CSPRNG */
-T4_API const char *t4_ws_path(const t4_ws *ws); /* the concrete path (group) */
+T4_API const char *t4_ws_id(const t4_ws *ws);
+/* The subprotocol selected in the handshake, or NULL (see t4_ws_options). */
+T4_API const char *t4_ws_protocol(const t4_ws *ws); /* 32 hex chars, CSPRNG */
+T4_API const char *t4_ws_path(const t4_ws *ws);     /* the concrete path (group) */
 /* Path parameter, else decoded query parameter (path wins a clash). */
 T4_API const char *t4_ws_param(const t4_ws *ws, const char *name);
 /* All params as a JSON object (borrowed, owned by the connection). */

@@ -6,6 +6,7 @@
 #include "http/routes.h"
 #include "tina4.h"
 #include "util/log.h"
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,23 +63,78 @@ int t4_route(const char *method, const char *pattern, t4_http_handler fn)
     return add(&http_routes, method, pattern, (void *)fn);
 }
 
-int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_guard guard)
+/* "a, b,c" -> {"a", "b", "c", NULL}; NULL if a name is not an HTTP token. */
+static char **split_protocols(const char *list)
+{
+    size_t n = 1;
+    for (const char *p = list; *p; p++)
+        n += *p == ',';
+    char **out = calloc(n + 1, sizeof *out);
+    size_t k = 0;
+    const char *p = list;
+    while (out && *p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ' ')
+            e++;
+        bool token = e > p;
+        for (const char *q = p; q < e; q++)
+            token = token && (unsigned char)*q > 32 && (unsigned char)*q < 127 &&
+                    !strchr("()<>@;:\\\"/[]?={}", *q);
+        const char *after = e;
+        while (*after == ' ')
+            after++;
+        if (e > p && (!token || (*after && *after != ','))) {
+            for (size_t i = 0; i < k; i++)
+                free(out[i]);
+            free(out);
+            return NULL;
+        }
+        if (e > p && !(out[k++] = strndup(p, (size_t)(e - p)))) {
+            for (size_t i = 0; i + 1 < k; i++)
+                free(out[i]);
+            free(out);
+            return NULL;
+        }
+        p = after;
+    }
+    return out;
+}
+
+int t4_websocket_with(const char *pattern, t4_ws_handler fn, const t4_ws_options *opts)
 {
     if (!fn)
         return add(&ws_routes, NULL, pattern, NULL); /* logs the error */
     /* Lives as long as the route table: the process. */
-    t4__ws_route *r = malloc(sizeof *r);
+    t4__ws_route *r = calloc(1, sizeof *r);
     if (!r)
         return T4_ENOMEM;
     r->fn = fn;
-    r->guard = guard;
-    int rc = add(&ws_routes, NULL, pattern, r);
-    if (rc != 0)
+    r->guard = opts ? opts->guard : NULL;
+    if (opts && opts->protocols && !(r->protocols = split_protocols(opts->protocols))) {
+        t4_log(T4_LOG_ERROR, "route WS %s: protocols \"%s\": each must be an HTTP token",
+               pattern ? pattern : "(null)", opts->protocols);
         free(r);
+        return T4_EINVAL;
+    }
+    int rc = add(&ws_routes, NULL, pattern, r);
+    if (rc != 0) {
+        for (char **p = r->protocols; p && *p; p++)
+            free(*p);
+        free(r->protocols);
+        free(r);
+    }
     return rc;
+}
+
+int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_guard guard)
+{
+    t4_ws_options o = {guard, NULL};
+    return t4_websocket_with(pattern, fn, &o);
 }
 
 int t4_websocket(const char *pattern, t4_ws_handler fn)
 {
-    return t4_websocket_guarded(pattern, fn, NULL);
+    return t4_websocket_with(pattern, fn, NULL);
 }

@@ -9,6 +9,7 @@
 typedef struct {
     t4_ws_handler fn;
     t4_ws_guard guard; /* NULL: every upgrade is accepted */
+    char **protocols;  /* NULL-terminated, in order of preference; NULL: none */
 } t4__ws_route;
 
 t4__router *t4__routes_http(void); /* NULL until the first route is added */

@@ -230,6 +230,11 @@ const char *t4_ws_id(const t4_ws *ws)
     return ws ? ws->id : NULL;
 }
 
+const char *t4_ws_protocol(const t4_ws *ws)
+{
+    return ws ? ws->protocol : NULL;
+}
+
 const char *t4_ws_path(const t4_ws *ws)
 {
     return ws ? t4__ws_path(ws) : NULL;

@@ -78,6 +78,39 @@ static bool handshake_only(t4__slice name)
     return false;
 }
 
+/* Does the client's Sec-WebSocket-Protocol list (any number of header lines)
+ * contain name exactly? */
+static bool client_offers(const t4__http_head *h, const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < h->num_headers; i++) {
+        const t4__http_header *hd = &h->headers[i];
+        if (hd->name.n != 22 || strncasecmp(hd->name.p, "Sec-WebSocket-Protocol", 22) != 0)
+            continue;
+        const char *p = hd->value.p, *end = p + hd->value.n;
+        while (p < end) {
+            while (p < end && (*p == ' ' || *p == ',' || *p == '\t'))
+                p++;
+            const char *e = p;
+            while (e < end && *e != ',' && *e != ' ' && *e != '\t')
+                e++;
+            if ((size_t)(e - p) == nl && memcmp(p, name, nl) == 0)
+                return true;
+            p = e;
+        }
+    }
+    return false;
+}
+
+/* The route's first subprotocol (its order of preference) that the client offers. */
+static const char *select_protocol(const t4__ws_route *route, const t4__http_head *h)
+{
+    for (char **p = route->protocols; p && *p; p++)
+        if (client_offers(h, *p))
+            return *p;
+    return NULL;
+}
+
 typedef struct {
     t4__buf *blob;
     const t4__param *params;
@@ -208,6 +241,7 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     const t4__ws_route *route = handler;
     ws->handler = route->fn;
     ws->last_ping = uv_now(&s->loop);
+    ws->protocol = select_protocol(route, h);
     if (route->guard) {
         /* Not open yet: the guard can read everything but send nothing. */
         ws->phase = T4__WS_CLOSED;
@@ -247,11 +281,14 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
         ext_len = t4__pmd_response(wbits, asked, ext, sizeof ext);
         break;
     }
-    char resp[320];
+    char proto[300] = "";
+    if (ws->protocol)
+        snprintf(proto, sizeof proto, "Sec-WebSocket-Protocol: %.250s\r\n", ws->protocol);
+    char resp[640];
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Accept: %s\r\n%.*s\r\n",
-                     accept, (int)ext_len, ext);
+                     "Sec-WebSocket-Accept: %s\r\n%s%.*s\r\n",
+                     accept, proto, (int)ext_len, ext);
     if (t4__conn_queue_copy(c, resp, (size_t)n) != 0 || !t4__group_join(ws)) {
         free(ws->blob);
         free(ws);

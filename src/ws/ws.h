@@ -39,7 +39,9 @@ struct t4_ws {
     char *blob; /* starts with the concrete path (the group key): see t4__ws_path */
     uint16_t nparams, nheaders, ncookies;
     json_t *params_json;
-    char *remote_addr; /* computed on first t4_ws_remote_addr() */ /* built on first t4_ws_params() */
+    char *remote_addr; /* computed on first t4_ws_remote_addr() */
+    const char *protocol;
+        /* the selected subprotocol (the route owns it), or NULL */ /* built on first t4_ws_params() */
     void *user;
     void (*user_free)(void *);
     uint8_t phase;

@@ -217,11 +217,26 @@ static void guarded(t4_ws *ws, t4_ws_event ev, t4_msg msg)
 }
 T4_WEBSOCKET_GUARDED("/api/guarded", guarded, guard)
 
+/* Subprotocols: the route speaks v2.chat then v1.chat (its preference). */
+static void proto_route(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    if (ev == T4_WS_OPEN)
+        t4_ws_sendf(ws, "protocol=%s", t4_ws_protocol(ws) ? t4_ws_protocol(ws) : "(none)");
+}
+T4_WEBSOCKET_WITH("/api/proto", proto_route, .protocols = "v2.chat, v1.chat")
+
+static int bad_protocols_rc = 1;
+__attribute__((constructor)) static void register_bad_protocols(void)
+{
+    t4_ws_options o = {.protocols = "good, not a token"};
+    bad_protocols_rc = t4_websocket_with("/api/badproto", proto_route, &o);
+}
+
 static void guarded_stats(t4_req *req, t4_res *res)
 {
-    t4_res_json(
-        res, 200,
-        json_pack("{s:I, s:I}", "opens", (json_int_t)guarded_opens, "closes", (json_int_t)guarded_closes));
+    t4_res_json(res, 200,
+                json_pack("{s:I, s:I, s:i}", "opens", (json_int_t)guarded_opens, "closes",
+                          (json_int_t)guarded_closes, "bad_protocols_rc", bad_protocols_rc));
 }
 T4_GET("/api/guarded/stats", guarded_stats)
 

@@ -1,5 +1,6 @@
-// Upgrade guards (T4_WEBSOCKET_GUARDED): decided before the 101, a refusal
-// is an HTTP status and the handler never sees the connection.
+// Route options: upgrade guards (T4_WEBSOCKET_GUARDED), decided before the
+// 101, where a refusal is an HTTP status and the handler never sees the
+// connection; and subprotocol selection (T4_WEBSOCKET_WITH .protocols).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
@@ -35,5 +36,30 @@ test('a guard accepts, refuses with its status, and refused upgrades leave no OP
   await new Promise((r) => { good.ws.on('close', r); good.ws.close(); });
   await new Promise((r) => setTimeout(r, 100));
   const stats = await (await fetch(srv.url('/api/guarded/stats'))).json();
-  assert.deepEqual(stats, { opens: 1, closes: 1 });
+  assert.equal(stats.opens, 1);
+  assert.equal(stats.closes, 1);
+});
+
+test('subprotocols: the route picks its preferred one the client offers; none offered, none selected', async (t) => {
+  const srv = await startServer('tests/servers/api_server');
+  t.after(() => srv.stop());
+  const pick = async (protocols) => {
+    const ws = new WebSocket(srv.wsUrl('/api/proto'), protocols);
+    const r = await new Promise((resolve) => {
+      ws.on('message', (d) => resolve({ first: d.toString(), protocol: ws.protocol }));
+      ws.on('error', (e) => resolve({ error: e.message }));
+    });
+    ws.close();
+    return r;
+  };
+  assert.deepEqual(await pick(['v1.chat', 'v2.chat']), { first: 'protocol=v2.chat', protocol: 'v2.chat' });
+  assert.deepEqual(await pick(['v1.chat']), { first: 'protocol=v1.chat', protocol: 'v1.chat' });
+  assert.deepEqual(await pick([]), { first: 'protocol=(none)', protocol: '' });
+  // A client whose protocols the route does not speak gets none back, and
+  // a conforming client (ws) then fails the connection.
+  const other = await pick(['mqtt']);
+  assert.match(other.error, /subprotocol/i);
+  // Registration refuses a protocol list that is not made of HTTP tokens.
+  const stats = await (await fetch(srv.url('/api/guarded/stats'))).json();
+  assert.equal(stats.bad_protocols_rc, -1, 'T4_EINVAL');
 });
