@@ -41,7 +41,7 @@ struct t4_ws {
     json_t *params_json;
     char *remote_addr; /* computed on first t4_ws_remote_addr() */
     const char *protocol;
-        /* the selected subprotocol (the route owns it), or NULL */ /* built on first t4_ws_params() */
+    /* the selected subprotocol (the route owns it), or NULL */ /* built on first t4_ws_params() */
     void *user;
     void (*user_free)(void *);
     uint8_t phase;
