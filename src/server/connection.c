@@ -9,11 +9,13 @@
  */
 #include "server/server.h"
 #include "util/log.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_IOV   64
-#define LINGER_MS 2000 /* how long a closing socket waits for the peer's FIN */
+#define MAX_IOV     64
+#define WRITE_PIECE (64 * 1024) /* bytes per uv_write: see flush() */
+#define LINGER_MS   2000        /* how long a closing socket waits for the peer's FIN */
 
 static t4__outq_item *q_at(t4__conn *c, uint32_t i)
 {
@@ -135,14 +137,21 @@ static void q_consume(t4__conn *c, size_t n)
     }
 }
 
-static uint32_t fill_iov(t4__conn *c, uv_buf_t *iov, size_t *total)
+/* Up to MAX_IOV buffers and (about) max_bytes: the last one is cut short
+ * rather than exceeded, so a queued write completes in bounded pieces. */
+static uint32_t fill_iov(t4__conn *c, uv_buf_t *iov, size_t *total, size_t max_bytes)
 {
     uint32_t n = c->q_len < MAX_IOV ? c->q_len : MAX_IOV;
     *total = 0;
     for (uint32_t i = 0; i < n; i++) {
         t4__outq_item *it = q_at(c, i);
-        iov[i] = uv_buf_init(it->buf->data + it->off, (unsigned)(it->buf->len - it->off));
-        *total += it->buf->len - it->off;
+        size_t len = it->buf->len - it->off;
+        if (len > max_bytes - *total)
+            len = max_bytes - *total;
+        iov[i] = uv_buf_init(it->buf->data + it->off, (unsigned)len);
+        *total += len;
+        if (*total >= max_bytes)
+            return i + 1;
     }
     return n;
 }
@@ -173,7 +182,7 @@ static void on_write(uv_write_t *w, int status)
     else
         free(w);
     c->writing = false;
-    uint32_t n = c->q_inflight;
+    size_t n = c->q_inflight;
     c->q_inflight = 0;
     if (status < 0) {
         /* Peer gone (EPIPE/ECONNRESET) or the handle is closing (ECANCELED). */
@@ -184,12 +193,7 @@ static void on_write(uv_write_t *w, int status)
         }
         return;
     }
-    c->last_write = uv_now(&t4__srv->loop);
-    while (n-- > 0) {
-        t4__outq_item *it = q_at(c, 0);
-        c->out_bytes -= it->buf->len - it->off;
-        q_pop(c);
-    }
+    q_consume(c, n); /* also the send-progress clock */
     if (c->closing)
         return;
     if (c->q_len > 0)
@@ -205,7 +209,7 @@ static void flush(t4__conn *c)
     uv_buf_t iov[MAX_IOV];
     while (c->q_len > 0) {
         size_t total;
-        uint32_t n = fill_iov(c, iov, &total);
+        uint32_t n = fill_iov(c, iov, &total, SIZE_MAX);
         int r = uv_try_write((uv_stream_t *)&c->tcp, iov, n);
         if (r == UV_EAGAIN || r == UV_ENOSYS)
             r = 0;
@@ -223,8 +227,11 @@ static void flush(t4__conn *c)
         after_drain(c);
         return;
     }
+    /* What the socket did not take goes to libuv in pieces of at most
+     * WRITE_PIECE: each completion is visible progress for the send timeout
+     * of a slow reader, and no write pins a whole backlog. */
     size_t total;
-    uint32_t n = fill_iov(c, iov, &total);
+    uint32_t n = fill_iov(c, iov, &total, WRITE_PIECE);
     uv_write_t *w = t4__srv->free_writes;
     if (w)
         t4__srv->free_writes = w->data;
@@ -240,7 +247,7 @@ static void flush(t4__conn *c)
         return;
     }
     c->writing = true;
-    c->q_inflight = n;
+    c->q_inflight = (uint32_t)total;
 }
 
 void t4__flush_dirty(void)

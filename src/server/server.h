@@ -42,7 +42,7 @@ struct t4__conn {
     /* Output queue: a ring of references, inline for the common short queue. */
     t4__outq_item *q;
     uint32_t q_head, q_len, q_cap;
-    uint32_t q_inflight; /* items handed to an in-flight uv_write */
+    uint32_t q_inflight; /* bytes handed to an in-flight uv_write */
     t4__outq_item q_inline[T4__OUTQ_INLINE];
     size_t out_bytes;    /* queued and not yet written */
     uint64_t last_read;  /* uv_now of the last bytes read */

@@ -11,7 +11,7 @@ import { startServer } from './helpers.mjs';
 
 let srv;
 before(async () => {
-  srv = await startServer('tests/servers/api_server', { env: { TINA4_HTTP_HEADER_TIMEOUT: '1' } });
+  srv = await startServer('tests/servers/api_server', { env: { TINA4_HTTP_HEADER_TIMEOUT: '2' } });
 });
 after(async () => {
   await srv.stop();
@@ -27,8 +27,8 @@ test('read-side backpressure does not turn into a 408 for a complete request', a
     s.on('error', () => {});
     s.on('connect', () => {
       // A slow but steady reader: a moment of reading every 400 ms, so output
-      // always progresses well within the 1 s timeout, yet draining the
-      // responses takes longer than 1 s.
+      // always progresses well within the 2 s timeout, yet draining the
+      // responses takes longer than 2 s.
       s.pause();
       const iv = setInterval(() => {
         s.resume();
