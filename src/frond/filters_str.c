@@ -258,6 +258,35 @@ FILTER(t4__ff_striptags)
     return str_out(st, e, &b, out);
 }
 
+static void query(t4__fbuf *b, json_t *v, const char *prefix, bool *first);
+
+/* One entry of url_encode's query string: "prefix[key]=value", nested
+ * arrays and maps recursing, nulls skipped (as PHP's http_build_query). */
+static void query_entry(t4__fbuf *b, json_t *item, const char *prefix, const char *key, bool *first)
+{
+    char *full = prefix ? t4__fasprintf("%s[%s]", prefix, key) : strdup(key);
+    if (!full) {
+        b->oom = true;
+        return;
+    }
+    if (json_is_array(item) || json_is_object(item)) {
+        query(b, item, full, first);
+    } else if (!json_is_null(item)) {
+        if (!*first) {
+            t4__fbuf_putc(b, '&');
+        }
+        *first = false;
+        t4__fescape(b, full, strlen(full), ESC_URL);
+        t4__fbuf_putc(b, '=');
+        char *s = json_is_false(item) ? strdup("0") : t4__fv_str(item);
+        if (s) {
+            t4__fescape(b, s, strlen(s), ESC_URL);
+        }
+        free(s);
+    }
+    free(full);
+}
+
 static void query(t4__fbuf *b, json_t *v, const char *prefix, bool *first)
 {
     const char *k;
@@ -268,53 +297,19 @@ static void query(t4__fbuf *b, json_t *v, const char *prefix, bool *first)
         {
             char key[32];
             snprintf(key, sizeof key, "%zu", idx);
-            char *full = prefix ? t4__fasprintf("%s[%s]", prefix, key) : strdup(key);
-            if (!full) {
-                b->oom = true;
+            query_entry(b, item, prefix, key, first);
+            if (b->oom) {
                 return;
             }
-            if (json_is_array(item) || json_is_object(item)) {
-                query(b, item, full, first);
-            } else if (!json_is_null(item)) {
-                if (!*first) {
-                    t4__fbuf_putc(b, '&');
-                }
-                *first = false;
-                t4__fescape(b, full, strlen(full), ESC_URL);
-                t4__fbuf_putc(b, '=');
-                char *s = json_is_false(item) ? strdup("0") : t4__fv_str(item);
-                if (s) {
-                    t4__fescape(b, s, strlen(s), ESC_URL);
-                }
-                free(s);
-            }
-            free(full);
         }
         return;
     }
     json_object_foreach(v, k, item)
     {
-        char *full = prefix ? t4__fasprintf("%s[%s]", prefix, k) : strdup(k);
-        if (!full) {
-            b->oom = true;
+        query_entry(b, item, prefix, k, first);
+        if (b->oom) {
             return;
         }
-        if (json_is_array(item) || json_is_object(item)) {
-            query(b, item, full, first);
-        } else if (!json_is_null(item)) {
-            if (!*first) {
-                t4__fbuf_putc(b, '&');
-            }
-            *first = false;
-            t4__fescape(b, full, strlen(full), ESC_URL);
-            t4__fbuf_putc(b, '=');
-            char *s = json_is_false(item) ? strdup("0") : t4__fv_str(item);
-            if (s) {
-                t4__fescape(b, s, strlen(s), ESC_URL);
-            }
-            free(s);
-        }
-        free(full);
     }
 }
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/utf8_ref.h"
 #include "ws/frame.h"
 #include "ws/utf8.h"
 
@@ -32,59 +33,6 @@
 /* ------------------------------------------------------------------ */
 /* references (independent of the code under test)                     */
 /* ------------------------------------------------------------------ */
-
-static bool ref_reachable(uint32_t bits, int have, int len)
-{
-    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-    static const uint32_t max[] = {0, 0x7F, 0x7FF, 0xFFFF, 0x10FFFF};
-    int rest = 6 * (len - have);
-    uint32_t lo = bits << rest, hi = lo | ((1u << rest) - 1);
-    uint32_t a = lo > min[len] ? lo : min[len];
-    uint32_t b = hi < max[len] ? hi : max[len];
-    if (a > b)
-        return false;
-    return !(a >= 0xD800 && b <= 0xDFFF);
-}
-
-/* First byte after which s can no longer be valid UTF-8 (n if none). */
-static size_t ref_first_bad(const uint8_t *s, size_t n, bool *boundary)
-{
-    size_t i = 0;
-    *boundary = true;
-    while (i < n) {
-        uint8_t c = s[i];
-        int len;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (!ref_reachable(cp, 1, len))
-            return i;
-        for (int j = 1; j < len; j++) {
-            if (i + j >= n) {
-                *boundary = false;
-                return n;
-            }
-            uint8_t d = s[i + j];
-            if ((d & 0xC0) != 0x80)
-                return i + j;
-            cp = (cp << 6) | (d & 0x3F);
-            if (!ref_reachable(cp, j + 1, len))
-                return i + j;
-        }
-        i += len;
-    }
-    return n;
-}
 
 static void ref_unmask(uint8_t *d, size_t n, const uint8_t m[4], uint64_t off)
 {
