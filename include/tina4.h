@@ -179,6 +179,7 @@ typedef struct t4_config {
     size_t ws_compression_min;        /* TINA4_WS_COMPRESSION_MIN, 128: smaller goes plain */
     unsigned shutdown_timeout;        /* TINA4_SHUTDOWN_TIMEOUT, 10 s           */
     size_t max_connections;           /* TINA4_MAX_CONNECTIONS, 100000          */
+    size_t max_input_memory;          /* TINA4_MAX_INPUT_MEMORY, 256 MiB: all buffered input */
     const char *ws_allowed_origins;   /* TINA4_WS_ALLOWED_ORIGINS, "" = any    */
     const char *ws_backplane;         /* TINA4_WS_BACKPLANE: unset or "redis"   */
     const char *ws_backplane_url;     /* TINA4_WS_BACKPLANE_URL, redis://localhost:6379 */

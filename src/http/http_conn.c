@@ -10,6 +10,7 @@
 #include "http/request.h"
 #include "http/routes.h"
 #include "http/static.h"
+#include "server/input_budget.h"
 #include "util/log.h"
 #include "ws/handshake.h"
 #include <stdlib.h>
@@ -45,8 +46,8 @@ static t4__http_state *state(t4__conn *c)
 void t4__http_free(t4__conn *c)
 {
     if (c->http) {
-        t4__buf_free(&c->http->head);
-        t4__buf_free(&c->http->body);
+        t4__input_free(&c->http->head);
+        t4__input_free(&c->http->body);
         free(c->http);
         c->http = NULL;
     }
@@ -225,8 +226,9 @@ static size_t on_head(t4__conn *c, char *data, size_t len)
     }
     /* The body streams in over more reads: keep a copy of the head. */
     t4__http_state *st = state(c);
-    if (!st || t4__buf_append(&st->head, data, head_len) != 0) {
-        t4__conn_close_now(c);
+    if (!st || t4__input_append(&st->head, data, head_len) != 0) {
+        t4__http_free(c);
+        t4__http_fail(c, 503, "Retry-After", "1");
         return len;
     }
     if (h.expect_continue)
@@ -243,14 +245,14 @@ static void finish_body(t4__conn *c)
     int status;
     /* The head was valid under these limits when it arrived. */
     int r = t4__http_parse_head(st->head.data, st->head.len, 0, t4__srv->cfg.http_max_header, &h, &status);
-    if (r <= 0 || t4__buf_reserve(&st->body, 1) != 0) {
+    if (r <= 0 || t4__input_reserve(&st->body, 1) != 0) {
         t4__conn_close_now(c);
         return;
     }
     c->http = NULL; /* a pipelined request after this one starts fresh */
     dispatch(c, &h, st->body.data ? st->body.data : (char *)"", st->body.len);
-    t4__buf_free(&st->head);
-    t4__buf_free(&st->body);
+    t4__input_free(&st->head);
+    t4__input_free(&st->body);
     free(st);
 }
 
@@ -266,8 +268,9 @@ size_t t4__http_process(t4__conn *c, char *data, size_t len)
     const t4_config *cfg = &t4__srv->cfg;
     if (st->phase == PHASE_BODY) {
         size_t n = len < st->remaining ? len : (size_t)st->remaining;
-        if (t4__buf_append(&st->body, data, n) != 0) {
-            t4__conn_close_now(c);
+        if (t4__input_append(&st->body, data, n) != 0) {
+            t4__http_free(c);
+            t4__http_fail(c, 503, "Retry-After", "1");
             return len;
         }
         st->remaining -= n;
@@ -288,8 +291,9 @@ size_t t4__http_process(t4__conn *c, char *data, size_t len)
         t4__http_fail(c, 413, NULL, NULL);
         return len;
     }
-    if (t4__buf_append(&st->body, data, out) != 0) {
-        t4__conn_close_now(c);
+    if (t4__input_append(&st->body, data, out) != 0) {
+        t4__http_free(c);
+        t4__http_fail(c, 503, "Retry-After", "1");
         return len;
     }
     if (r == T4__HTTP_INCOMPLETE)

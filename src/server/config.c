@@ -41,6 +41,8 @@ void t4__config_defaults(t4_config *c)
         c->ws_close_timeout = 5000;
     if (!c->shutdown_timeout)
         c->shutdown_timeout = 10000;
+    if (!c->max_input_memory)
+        c->max_input_memory = 256 * 1024 * 1024;
     if (!c->max_connections)
         c->max_connections = 100000;
     if (!c->ws_allowed_origins)
@@ -242,6 +244,7 @@ int t4_config_from_env(t4_config *c)
     bad |= parse_seconds("TINA4_SHUTDOWN_TIMEOUT", &c->shutdown_timeout);
     size_t maxc = 0;
     bad |= parse_size("TINA4_MAX_CONNECTIONS", &maxc);
+    bad |= parse_size("TINA4_MAX_INPUT_MEMORY", &c->max_input_memory);
     c->max_connections = maxc;
     const char *origins = getenv("TINA4_WS_ALLOWED_ORIGINS");
     if (origins)

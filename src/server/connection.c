@@ -7,6 +7,7 @@
  * what the socket did not take. Ownership: the queue holds one reference per
  * item and releases it once the bytes are written or the connection closes.
  */
+#include "server/input_budget.h"
 #include "server/server.h"
 #include "util/log.h"
 #include <stdint.h>
@@ -286,7 +287,7 @@ static void on_closed(uv_handle_t *h)
         q_pop(c);
     if (c->q != c->q_inline)
         free(c->q);
-    t4__buf_free(&c->in);
+    t4__input_free(&c->in);
     t4__http_free(c);
     t4__ws_free(c);
     t4__static_free(c);

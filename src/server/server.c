@@ -6,10 +6,13 @@
 #include "server/server.h"
 #include "backplane/backplane.h"
 #include "frond/templates.h"
+#include "http/request.h"
 #include "http/routes.h"
 #include "server/config.h"
+#include "server/input_budget.h"
 #include "util/log.h"
 #include "ws/deflate.h"
+#include "ws/ws.h"
 #include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -76,6 +79,25 @@ static size_t process(t4__conn *c, char *data, size_t len)
     return c->kind == T4__CONN_WS ? t4__ws_process(c, data, len) : t4__http_process(c, data, len);
 }
 
+/* Keeps unprocessed bytes in the connection, within the input budget;
+ * false (and the connection answered and closing) when refused. */
+static bool buffer_input(t4__conn *c, const char *p, size_t n)
+{
+    int r = t4__input_append(&c->in, p, n);
+    if (r == 0)
+        return true;
+    if (r == T4_ENOMEM)
+        t4_log(T4_LOG_ERROR, "out of memory buffering input; closing connection");
+    t4__input_free(&c->in);
+    if (r == T4_EBACKPRESSURE && c->kind == T4__CONN_WS && c->ws)
+        t4__ws_fail(c->ws, 1013, "server busy: input memory limit");
+    else if (r == T4_EBACKPRESSURE && c->kind == T4__CONN_HTTP)
+        t4__http_fail(c, 503, "Retry-After", "1");
+    else
+        t4__conn_close_now(c);
+    return false;
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     t4__conn *c = stream->data;
@@ -116,16 +138,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
                 break;
             used += more;
         }
-        if (used < n && !c->closing && !c->discard_input) {
-            if (t4__buf_append(&c->in, buf->base + used, n - used) != 0) {
-                t4_log(T4_LOG_ERROR, "out of memory buffering input; closing connection");
-                t4__conn_close_now(c);
-            }
-        }
+        if (used < n && !c->closing && !c->discard_input)
+            buffer_input(c, buf->base + used, n - used);
     } else {
-        if (t4__buf_append(&c->in, buf->base, n) != 0) {
-            t4_log(T4_LOG_ERROR, "out of memory buffering input; closing connection");
-            t4__conn_close_now(c);
+        if (!buffer_input(c, buf->base, n)) {
             t4__ws_fire_pending();
             return;
         }
@@ -137,9 +153,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
             used += more;
         }
         if (c->closing || c->discard_input || used >= c->in.len)
-            t4__buf_free(&c->in); /* idle connections own no input buffer */
+            t4__input_free(&c->in); /* idle connections own no input buffer */
         else
-            t4__buf_consume(&c->in, used);
+            t4__input_consume(&c->in, used);
     }
     t4__ws_fire_pending();
 }
@@ -432,6 +448,7 @@ int t4_run(const t4_config *cfg_in)
     pthread_mutex_unlock(&srv_lock);
 
     t4__templates_configure(s->cfg.templates_dir, s->cfg.debug);
+    t4__input_set_limit(s->cfg.max_input_memory);
     int rc = t4__backplane_start(&s->loop, &s->cfg);
     if (rc == 0)
         rc = start_listening(s);

@@ -9,6 +9,7 @@
  * unfragmented frame is delivered in place with no copy.
  */
 #include "backplane/backplane.h"
+#include "server/input_budget.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "ws/deflate.h"
@@ -292,7 +293,7 @@ static void on_close_frame(t4_ws *ws, const uint8_t *p, size_t len)
 static void free_msg(t4_ws *ws)
 {
     if (ws->msg) {
-        t4__buf_free(ws->msg);
+        t4__input_free(ws->msg);
         free(ws->msg);
         ws->msg = NULL;
     }
@@ -348,8 +349,10 @@ static void on_frame(t4_ws *ws, uint8_t *payload, size_t len)
         t4__ws_fail(ws, 1011, "out of memory");
         return;
     }
-    if (t4__buf_append(ws->msg, payload, len) != 0) {
-        t4__ws_fail(ws, 1011, "out of memory");
+    int ar = t4__input_append(ws->msg, payload, len);
+    if (ar != 0) {
+        t4__ws_fail(ws, ar == T4_EBACKPRESSURE ? 1013 : 1011,
+                    ar == T4_EBACKPRESSURE ? "server busy: input memory limit" : "out of memory");
         return;
     }
     if (f->fin) {
