@@ -37,7 +37,7 @@ install: all
 	@cmake --install $(BUILD)
 
 format:
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 format-check:
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')

@@ -24,7 +24,8 @@ int t4__input_reserve(t4__buf *b, size_t extra)
         time_t now = time(NULL);
         if (now != last_warning) { /* one line a second, however many clients push */
             last_warning = now;
-            t4_log(T4_LOG_WARN, "TINA4_MAX_INPUT_MEMORY (%zu bytes) is spent: refusing more buffered input", limit);
+            t4_log(T4_LOG_WARN, "TINA4_MAX_INPUT_MEMORY (%zu bytes) is spent: refusing more buffered input",
+                   limit);
         }
         return T4_EBACKPRESSURE;
     }
