@@ -3,13 +3,13 @@
 // raw-socket clients for frame-level checks (RSV1 or not), Python's
 // `websockets` (compression on by default), and the setting off.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import { RawClient, encodeFrame, OP } from '../conformance/lib/ws.mjs';
-import { ROOT, client, startServer } from './helpers.mjs';
+import { ROOT, client, run, startServer } from './helpers.mjs';
 
 const BIN = 'bench/tina4-bench-server';
 const EXT = 'permessage-deflate; server_no_context_takeover; client_no_context_takeover';
@@ -182,19 +182,7 @@ asyncio.run(main(sys.argv[1]))
 `;
 
 test('python websockets (compression on by default): echo', { skip: !python && 'python3-websockets missing' }, async () => {
-  const out = await new Promise((resolve, reject) => {
-    const p = spawn(python, ['-c', PY, on.wsUrl('/echo')]);
-    let o = '';
-    let e = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), 20000);
-    p.stdout.on('data', (d) => (o += d));
-    p.stderr.on('data', (d) => (e += d));
-    p.on('error', reject);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, o, e });
-    });
-  });
+  const out = await run(python, ['-c', PY, on.wsUrl('/echo')]);
   assert.equal(out.code, 0, out.o + out.e);
   const r = JSON.parse(out.o.trim());
   assert.equal(r.ok, true);
@@ -207,19 +195,8 @@ test('python websockets: the interop script against the examples with compressio
   const ann = await startServer('examples/announcements', { env });
   try {
     const script = path.join(ROOT, 'tests/integration/py_client.py');
-    const out = await new Promise((resolve, reject) => {
-      const p = spawn(python, [script, echo.wsUrl('/ws/echo'), ann.wsUrl('/ws/announcements')]);
-      let o = '';
-      const timer = setTimeout(() => p.kill('SIGKILL'), 20000);
-      p.stdout.on('data', (d) => (o += d));
-      p.stderr.on('data', (d) => (o += d));
-      p.on('error', reject);
-      p.on('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, o });
-      });
-    });
-    assert.equal(out.code, 0, out.o);
+    const out = await run(python, [script, echo.wsUrl('/ws/echo'), ann.wsUrl('/ws/announcements')]);
+    assert.equal(out.code, 0, out.o + out.e);
   } finally {
     await echo.stop();
     await ann.stop();

@@ -1,6 +1,7 @@
 // Helpers for the integration tests: WebSocket clients that queue what they
 // receive (so a test waits for events instead of sleeping), raw HTTP over a
 // socket, and small polling utilities.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import WebSocket from 'ws';
 
@@ -178,3 +179,21 @@ export async function waitFor(fn, { timeout = TIMEOUT, interval = 20, what = 'co
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Runs a program to its end (killed after timeoutMs); resolves with its exit
+// code and its output (o: stdout, e: stderr).
+export function run(cmd, args, timeoutMs = 20000) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args);
+    let o = '';
+    let e = '';
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.on('data', (d) => (o += d));
+    p.stderr.on('data', (d) => (e += d));
+    p.on('error', reject);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, o, e });
+    });
+  });
+}
