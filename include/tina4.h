@@ -180,12 +180,19 @@ typedef struct t4_config {
     unsigned shutdown_timeout;        /* TINA4_SHUTDOWN_TIMEOUT, 10 s           */
     size_t max_connections;           /* TINA4_MAX_CONNECTIONS, 100000          */
     size_t max_input_memory;          /* TINA4_MAX_INPUT_MEMORY, 256 MiB: all buffered input */
+    size_t max_output_memory;         /* TINA4_MAX_OUTPUT_MEMORY, 256 MiB: all queued output */
+    size_t min_data_rate;             /* TINA4_MIN_DATA_RATE, 1 KiB/s: bodies and partial frames */
+    unsigned min_data_rate_grace;     /* TINA4_MIN_DATA_RATE_GRACE, 10 s: window of that rate */
+    size_t http_max_headers;          /* TINA4_HTTP_MAX_HEADERS, 100 -> 431     */
+    size_t template_max_size;         /* TINA4_TEMPLATE_MAX_SIZE, 1 MiB per template file */
+    size_t template_max_nodes;        /* TINA4_TEMPLATE_MAX_NODES, 100000 per template */
     const char *ws_allowed_origins;   /* TINA4_WS_ALLOWED_ORIGINS, "" = any    */
     const char *ws_backplane;         /* TINA4_WS_BACKPLANE: unset or "redis"   */
     const char *ws_backplane_url;     /* TINA4_WS_BACKPLANE_URL, redis://localhost:6379 */
     const char *ws_backplane_format;  /* TINA4_WS_BACKPLANE_FORMAT: "json" or "binary" */
     unsigned ws_backplane_heartbeat;  /* TINA4_WS_BACKPLANE_HEARTBEAT, 5 s      */
     size_t ws_backplane_max_queue;    /* TINA4_WS_BACKPLANE_MAX_QUEUE, 8 MiB     */
+    const char *ws_backplane_secret;  /* TINA4_WS_BACKPLANE_SECRET: HMAC key, "" = off */
     const char *templates_dir;        /* TINA4_TEMPLATES, "src/templates"       */
     const char *public_dir;           /* TINA4_PUBLIC, "src/public" ("" = off)   */
     const char *static_cache_control; /* TINA4_STATIC_CACHE_CONTROL, "public, max-age=3600" */

@@ -43,6 +43,20 @@ void t4__config_defaults(t4_config *c)
         c->shutdown_timeout = 10000;
     if (!c->max_input_memory)
         c->max_input_memory = 256 * 1024 * 1024;
+    if (!c->max_output_memory)
+        c->max_output_memory = 256 * 1024 * 1024;
+    if (!c->min_data_rate)
+        c->min_data_rate = 1024;
+    if (!c->min_data_rate_grace)
+        c->min_data_rate_grace = 10000;
+    if (!c->http_max_headers)
+        c->http_max_headers = 100;
+    if (!c->template_max_size)
+        c->template_max_size = 1024 * 1024;
+    if (!c->template_max_nodes)
+        c->template_max_nodes = 100000;
+    if (!c->ws_backplane_secret)
+        c->ws_backplane_secret = "";
     if (!c->max_connections)
         c->max_connections = 100000;
     if (!c->ws_allowed_origins)
@@ -246,6 +260,13 @@ int t4_config_from_env(t4_config *c)
     bad |= parse_size("TINA4_MAX_CONNECTIONS", &maxc);
     bad |= parse_size("TINA4_MAX_INPUT_MEMORY", &c->max_input_memory);
     c->max_connections = maxc;
+    bad |= parse_size("TINA4_MAX_OUTPUT_MEMORY", &c->max_output_memory);
+    bad |= parse_size("TINA4_MIN_DATA_RATE", &c->min_data_rate);
+    bad |= parse_seconds("TINA4_MIN_DATA_RATE_GRACE", &c->min_data_rate_grace);
+    bad |= parse_size("TINA4_HTTP_MAX_HEADERS", &c->http_max_headers);
+    bad |= parse_size("TINA4_TEMPLATE_MAX_SIZE", &c->template_max_size);
+    bad |= parse_size("TINA4_TEMPLATE_MAX_NODES", &c->template_max_nodes);
+    c->ws_backplane_secret = getenv("TINA4_WS_BACKPLANE_SECRET");
     const char *origins = getenv("TINA4_WS_ALLOWED_ORIGINS");
     if (origins)
         c->ws_allowed_origins = origins;
