@@ -154,8 +154,7 @@ describe('redis backplane: three instances', () => {
     const cs = await clients(A.wsUrl(path), C.wsUrl(path), C.wsUrl(path));
     await waitFor(async () => (await count(A, path)).cluster === 3, { what: 'count 3' });
     const killedAt = Date.now();
-    C.proc.kill('SIGKILL');
-    await C.exited;
+    await C.stop('SIGKILL'); // expects death by SIGKILL
     C = null;
     await waitFor(async () => (await count(A, path)).cluster === 1, { timeout: 10000, interval: 20, what: 'count 1 after the crash' });
     // B runs its own expiry sweep: it must get there within the same bound.

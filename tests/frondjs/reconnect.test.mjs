@@ -40,8 +40,7 @@ test('reconnects after the server is killed and restarted on the same port', asy
   // A hard kill (no close frame): 1006, and it comes back again.
   const n = r.count('open');
   const from = r.log.length;
-  srv.proc.kill('SIGKILL');
-  await srv.exited;
+  await srv.stop('SIGKILL'); // expects death by SIGKILL
   const [code2] = await r.wait('close', () => true, { from });
   assert.equal(code2, 1006);
   srv = await restart(port);

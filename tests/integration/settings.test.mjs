@@ -18,6 +18,17 @@ function openWs(url, opts = {}) {
   });
 }
 
+// Polls fn (sync or async) until it returns something truthy; fails after 5 s.
+async function waitFor(fn, what) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 // Sends one keep-alive request; resolves with the ms until the server closed.
 function keepAliveLife(port, waitMs) {
   return new Promise((resolve, reject) => {
@@ -46,6 +57,31 @@ test('TINA4_HTTP_KEEPALIVE_TIMEOUT closes an idle keep-alive connection, not soo
   assert.equal(d.closedAfter, null, 'the default (5 s) keeps it open for 0.8 s');
 });
 
+// A raw upgrade request (so the Origin line is exactly what the test says:
+// absent, empty, odd case...); resolves with the status of the answer.
+function upgradeStatus(port, originLine) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    let got = '';
+    const timer = setTimeout(() => { s.destroy(); reject(new Error(`no answer to the upgrade (${JSON.stringify(originLine)})`)); }, 5000);
+    s.on('connect', () => s.write('GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+      (originLine === null ? '' : `${originLine}\r\n`) + '\r\n'));
+    s.on('data', (d) => {
+      got += d;
+      const m = /^HTTP\/1\.1 (\d{3}) /.exec(got);
+      if (m && got.includes('\r\n\r\n')) { clearTimeout(timer); s.destroy(); resolve(Number(m[1])); }
+    });
+    s.on('error', (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+async function expectStatuses(port, cases) {
+  for (const [line, want] of cases) {
+    assert.equal(await upgradeStatus(port, line), want, `${JSON.stringify(line)} must get ${want}`);
+  }
+}
+
 test('TINA4_WS_ALLOWED_ORIGINS: listed origins and clients without Origin upgrade; others get 403', async (t) => {
   const srv = await startServer(BENCH, { env: { TINA4_WS_ALLOWED_ORIGINS: 'https://good.example, http://localhost:3000' } });
   t.after(() => srv.stop());
@@ -61,22 +97,130 @@ test('TINA4_WS_ALLOWED_ORIGINS: listed origins and clients without Origin upgrad
   for (const c of [good, second, none]) c.ws.close();
 });
 
+test('TINA4_WS_ALLOWED_ORIGINS matches whole values: prefixes, extensions and empty Origins get 403', async (t) => {
+  const srv = await startServer(BENCH, { env: { TINA4_WS_ALLOWED_ORIGINS: 'https://good.example, http://localhost:3000' } });
+  t.after(() => srv.stop());
+  await expectStatuses(srv.port, [
+    ['Origin: http://localhost:3000', 101], // exact
+    ['Origin: https://good.example', 101],
+    [null, 101], // no Origin header: a non-browser client (README)
+    // The comparison ignores case (scheme and host are case-insensitive).
+    ['Origin: HTTP://LOCALHOST:3000', 101],
+    ['Origin: https://Good.Example', 101],
+    // A prefix of an allowed origin is not that origin.
+    ['Origin: http://localhost:3', 403],
+    ['Origin: http://localhost:300', 403],
+    ['Origin: h', 403],
+    ['Origin: https://good.exampl', 403],
+    // Nor is an empty one (with or without the space).
+    ['Origin:', 403],
+    ['Origin: ', 403],
+    // Nor anything longer that starts with one.
+    ['Origin: http://localhost:30000', 403],
+    ['Origin: https://good.example.evil.example', 403],
+    ['Origin: https://good.example, http://localhost:3000', 403], // the whole setting as the value
+    ['Origin: null', 403],
+    ['Origin: https://evil.example', 403],
+  ]);
+});
+
+test('TINA4_WS_ALLOWED_ORIGINS: a list with several origins, spaces and empty items', async (t) => {
+  const srv = await startServer(BENCH, {
+    env: { TINA4_WS_ALLOWED_ORIGINS: '  https://a.example ,, http://b.example:8080,https://c.example' },
+  });
+  t.after(() => srv.stop());
+  await expectStatuses(srv.port, [
+    ['Origin: https://a.example', 101],
+    ['Origin: http://b.example:8080', 101],
+    ['Origin: https://c.example', 101],
+    [null, 101],
+    ['Origin: https://a.example ,', 403],
+    ['Origin: http://b.example', 403],
+    ['Origin: https://c.exampl', 403],
+    ['Origin: https://d.example', 403],
+    ['Origin:', 403],
+  ]);
+});
+
+// Known bug, left as a TODO so the suite stays usable until src/ws/handshake.c
+// is fixed (origin_allowed() compares the empty item after a trailing ',' or
+// ' ' with the empty Origin and lets it through): drop the todo then.
+test('TINA4_WS_ALLOWED_ORIGINS ending in a comma or space still refuses an empty Origin',
+  { todo: 'origin_allowed() must skip empty list items' }, async (t) => {
+    for (const list of ['https://a.example,', 'https://a.example ']) {
+      const srv = await startServer(BENCH, { env: { TINA4_WS_ALLOWED_ORIGINS: list } });
+      t.after(() => srv.stop());
+      await expectStatuses(srv.port, [['Origin: https://a.example', 101], ['Origin:', 403], ['Origin: ', 403]]);
+    }
+  });
+
+test('TINA4_WS_ALLOWED_ORIGINS=* (and unset) allow any Origin', async (t) => {
+  const star = await startServer(BENCH, { env: { TINA4_WS_ALLOWED_ORIGINS: '*' } });
+  t.after(() => star.stop());
+  await expectStatuses(star.port, [['Origin: https://evil.example', 101], ['Origin:', 101], [null, 101]]);
+  const unset = await startServer(BENCH);
+  t.after(() => unset.stop());
+  await expectStatuses(unset.port, [['Origin: https://evil.example', 101], [null, 101]]);
+});
+
+test('TINA4_HTTP_HEADER_TIMEOUT runs from the first byte: a head trickled a byte at a time gets 408 on time', async (t) => {
+  const srv = await startServer(BENCH, { env: { TINA4_HTTP_HEADER_TIMEOUT: '1' } });
+  t.after(() => srv.stop());
+  // 5 bytes a second: the whole head would take ~16 s, each byte well inside
+  // the timeout of the one before. Only the clock of the first byte ends it.
+  const head = `GET /nothing HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(40)}\r\n\r\n`;
+  const r = await new Promise((resolve) => {
+    const s = net.connect(srv.port, '127.0.0.1');
+    let got = '';
+    let sent = 0;
+    let t0 = 0;
+    let pace;
+    const done = (closed) => {
+      clearTimeout(pace);
+      clearTimeout(deadline);
+      s.destroy();
+      resolve({ got, sent, closed, after: Date.now() - t0 });
+    };
+    // Give up well before the head would be complete.
+    const deadline = setTimeout(() => done(false), 8000);
+    const trickle = () => {
+      if (got || sent === head.length) return; // answered: stop writing into a closing socket
+      s.write(head[sent++]);
+      pace = setTimeout(trickle, 200);
+    };
+    s.on('connect', () => { t0 = Date.now(); trickle(); });
+    s.on('data', (d) => { got += d; });
+    s.on('close', () => done(true));
+    s.on('error', () => {});
+  });
+  assert.ok(r.closed, `still open ${r.after} ms after the first byte (${r.sent} of ${head.length} bytes sent; got ${JSON.stringify(r.got)})`);
+  assert.ok(r.sent < head.length, 'the head was never completed');
+  if (r.got) assert.match(r.got, /^HTTP\/1\.1 408 /);
+  // 1 s timeout, a sweep every 0.25 s; the rest is margin for a loaded machine.
+  assert.ok(r.after >= 900 && r.after < 4000, `closed ${r.after} ms after the first byte`);
+});
+
 test('TINA4_MAX_CONNECTIONS refuses connections over the limit, and frees a slot on close', async (t) => {
   const srv = await startServer(BENCH, { env: { TINA4_MAX_CONNECTIONS: '3' } });
   t.after(() => srv.stop());
-  // startServer's port probe is a connection too: let the server see it go.
-  await new Promise((r) => setTimeout(r, 200));
-  const three = await Promise.all([1, 2, 3].map(() => openWs(srv.wsUrl('/echo'))));
-  assert.ok(three.every((c) => c.ok));
+  // startServer's port probe was a connection too: the server may not have
+  // seen it go yet, so open until three are accepted (bounded).
+  const three = [];
+  await waitFor(async () => {
+    const c = await openWs(srv.wsUrl('/echo'));
+    if (c.ok) three.push(c);
+    return three.length === 3;
+  }, 'three connections accepted');
   const fourth = await openWs(srv.wsUrl('/echo'));
   assert.equal(fourth.ok, false, 'the fourth is refused');
-  for (let i = 0; i < 100 && !/connection limit \(3\) reached/.test(srv.stderr()); i++) {
-    await new Promise((r) => setTimeout(r, 20)); // the log line travels through a pipe
-  }
-  assert.match(srv.stderr(), /connection limit \(3\) reached/);
+  await waitFor(() => /connection limit \(3\) reached/.test(srv.stderr()), 'the limit warning'); // through a pipe
   await new Promise((r) => { three[0].ws.on('close', r); three[0].ws.close(); });
-  await new Promise((r) => setTimeout(r, 100));
-  const again = await openWs(srv.wsUrl('/echo'));
+  // The client sees the close before the server has freed the slot: retry
+  // until a connection is accepted again (bounded).
+  const again = await waitFor(async () => {
+    const c = await openWs(srv.wsUrl('/echo'));
+    return c.ok ? c : null;
+  }, 'a free slot after a close');
   assert.equal(again.ok, true, 'a slot is free again');
   for (const c of [three[1], three[2], again]) c.ws.close();
 });

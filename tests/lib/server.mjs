@@ -2,10 +2,18 @@
 //
 //   const srv = await startServer('bench/tina4-bench-server', { env: { TINA4_WS_MAX_MESSAGE: '1024' } });
 //   ... srv.port, srv.url('/echo'), srv.wsUrl('/echo'), srv.stderr() ...
-//   const { code, signal } = await srv.stop();   // SIGTERM, waits for exit
+//   await srv.stop();   // SIGTERM; throws unless it exits 0, in time, sanitizer-clean
 //
 // Binaries are looked up under T4_BUILD (default build-asan, then build).
-// A server that printed a sanitizer report fails the test at stop().
+//
+// stop() is the one way a test ends a server, and it is an assertion: after
+// SIGTERM (or SIGINT) the server must exit with code 0 within the bound, and
+// print no sanitizer report, or stop() throws (so a hang or an abort at
+// shutdown fails the test that caused it). A test that means something else
+// says so: stop('SIGKILL') expects death by SIGKILL; a test that already sent
+// the signal itself (srv.proc.kill) still calls stop() to collect and check
+// the exit; { expect: 'any' } skips the exit-status check (the sanitizer
+// check always runs).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
@@ -13,6 +21,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+// A server gets this long to exit after stop()'s signal. Its own shutdown
+// bound (TINA4_SHUTDOWN_TIMEOUT) defaults to 10 s; the rest is margin for a
+// loaded 2-core machine under ASan (LeakSanitizer's exit scan included).
+export const STOP_TIMEOUT_MS = Number(process.env.T4_STOP_TIMEOUT_MS || 20000);
+
+const SANITIZER_REPORT = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer/;
 
 export function buildDir() {
   const candidates = [process.env.T4_BUILD, 'build-asan', 'build'].filter(Boolean);
@@ -76,7 +91,9 @@ export async function startServer(rel, { env = {}, args = [], cwd = ROOT, timeou
   });
   proc.stdout.on('data', (d) => { out += d; });
   proc.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': it fires after stdout and stderr have ended, so a
+  // sanitizer report written just before the exit is in err when stop() looks.
+  const exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
   await waitForPort(port, proc, timeoutMs);
   return {
     port,
@@ -86,13 +103,25 @@ export async function startServer(rel, { env = {}, args = [], cwd = ROOT, timeou
     stdout: () => out,
     stderr: () => err,
     exited,
-    async stop(signal = 'SIGTERM', { timeoutMs: t = 15000 } = {}) {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      const timer = setTimeout(() => proc.kill('SIGKILL'), t);
+    // Sends signal (unless the process is gone or a signal was already sent
+    // to it), waits for the exit, and checks it; see the top of this file.
+    async stop(signal = 'SIGTERM', { timeoutMs = STOP_TIMEOUT_MS, expect } = {}) {
+      const want = expect ?? (signal === 'SIGKILL' ? 'SIGKILL' : 'clean');
+      if (proc.exitCode === null && proc.signalCode === null && !proc.killed) proc.kill(signal);
+      let hung = false;
+      const timer = setTimeout(() => { hung = true; proc.kill('SIGKILL'); }, timeoutMs);
       const res = await exited;
       clearTimeout(timer);
-      if (/ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/.test(err)) {
+      const tail = () => err.slice(-4000);
+      if (SANITIZER_REPORT.test(err)) {
         throw new Error(`sanitizer report from ${rel}:\n${err}`);
+      }
+      if (hung) throw new Error(`${rel} did not exit within ${timeoutMs} ms of ${signal} (killed); stderr tail:\n${tail()}`);
+      if (want === 'clean' && (res.code !== 0 || res.signal !== null)) {
+        throw new Error(`${rel} exited with ${res.signal ?? `code ${res.code}`} after ${signal}, want code 0; stderr tail:\n${tail()}`);
+      }
+      if (want === 'SIGKILL' && res.signal !== 'SIGKILL') {
+        throw new Error(`${rel} exited with ${res.signal ?? `code ${res.code}`}, want SIGKILL; stderr tail:\n${tail()}`);
       }
       return res;
     },

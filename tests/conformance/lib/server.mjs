@@ -15,10 +15,11 @@ export async function benchServer(env = {}) {
 
 /** after() hook of every file: drops clients and kills servers a failed test left running
  * (a live child would keep the test process, and so the whole run, from ending). */
-export function cleanup() {
+export async function cleanup() {
   RawClient.destroyAll();
-  for (const srv of live) srv.proc.kill('SIGKILL');
+  const left = [...live];
   live.clear();
+  await Promise.all(left.map((srv) => srv.stop('SIGKILL', { expect: 'any' }))); // still sanitizer-checked
 }
 
 /** The last test of every file: the server still echoes, then stops with 0 (sanitizer-clean). */
