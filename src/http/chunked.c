@@ -5,6 +5,10 @@
  * byte boundary decodes identically) with a bulk memmove for chunk data (so
  * large chunks cost one copy). Output never overtakes input: the decoded
  * bytes are always at most as many as the bytes read, hence "in place".
+ *
+ * Every line ends with CRLF. A bare LF is refused (as in the head): were it
+ * accepted, "5\nhello" framing could be read differently by a proxy in
+ * front that only splits lines on CRLF, which is request smuggling.
  */
 #include "http/parser.h"
 #include "util/hex.h"
@@ -83,10 +87,8 @@ ssize_t t4__chunked_decode(t4__chunked *d, char *buf, size_t *len)
                 d->state = CH_SIZE_WS;
             else if (c == '\r')
                 d->state = CH_SIZE_LF;
-            else if (c == '\n')
-                size_line_done(d);
             else
-                goto fail;
+                goto fail; /* also a bare LF */
             break;
         }
         case CH_SIZE_WS:
@@ -94,16 +96,12 @@ ssize_t t4__chunked_decode(t4__chunked *d, char *buf, size_t *len)
                 d->state = CH_EXT;
             else if (c == '\r')
                 d->state = CH_SIZE_LF;
-            else if (c == '\n')
-                size_line_done(d);
             else if (c != ' ' && c != '\t')
                 goto fail;
             break;
         case CH_EXT:
             if (c == '\r')
                 d->state = CH_SIZE_LF;
-            else if (c == '\n')
-                size_line_done(d);
             else if ((c < 0x20 && c != '\t') || c == 0x7f)
                 goto fail;
             break;
@@ -115,10 +113,8 @@ ssize_t t4__chunked_decode(t4__chunked *d, char *buf, size_t *len)
         case CH_DATA_CR:
             if (c == '\r')
                 d->state = CH_DATA_LF;
-            else if (c == '\n')
-                d->state = CH_SIZE;
             else
-                goto fail; /* data longer than its declared size */
+                goto fail; /* data longer than its declared size, or a bare LF */
             break;
         case CH_DATA_LF:
             if (c != '\n')
@@ -128,10 +124,8 @@ ssize_t t4__chunked_decode(t4__chunked *d, char *buf, size_t *len)
         case CH_TRAILER_START:
             if (c == '\r')
                 d->state = CH_END_LF;
-            else if (c == '\n')
-                d->state = CH_DONE;
-            else if (c == ' ' || c == '\t')
-                goto fail; /* obs-fold in a trailer */
+            else if (c == '\n' || c == ' ' || c == '\t')
+                goto fail; /* a bare LF, or obs-fold in a trailer */
             else
                 d->state = CH_TRAILER_LINE;
             break;
@@ -139,7 +133,7 @@ ssize_t t4__chunked_decode(t4__chunked *d, char *buf, size_t *len)
             if (c == '\r')
                 d->state = CH_TRAILER_LF;
             else if (c == '\n')
-                d->state = CH_TRAILER_START;
+                goto fail; /* a bare LF */
             break;
         case CH_TRAILER_LF:
             if (c != '\n')

@@ -186,7 +186,8 @@ static size_t on_head(t4__conn *c, char *data, size_t len)
     t4__http_head h;
     int status = 400;
     size_t last = c->http ? c->http->last_len : 0;
-    int r = t4__http_parse_head(data, len, last, cfg->http_max_header, &h, &status);
+    int r =
+        t4__http_parse_head_max(data, len, last, cfg->http_max_header, cfg->http_max_headers, &h, &status);
     if (r == T4__HTTP_INCOMPLETE) {
         t4__http_state *st = state(c);
         if (!st) {

@@ -8,7 +8,7 @@
  * whole feed, which the fuzzer checks.
  *
  * Strictness is deliberate: every ambiguity a front proxy might resolve
- * differently (duplicate lengths, CL + TE, obs-fold, bare CR, whitespace
+ * differently (duplicate lengths, CL + TE, obs-fold, bare CR or LF, whitespace
  * before ':') is a request-smuggling vector, so it is refused, not guessed.
  */
 #include "http/parser.h"
@@ -66,6 +66,89 @@ static bool has_token(t4__slice v, const char *tok)
     return false;
 }
 
+/* Expect (RFC 9110 10.1.1) is a list whose only defined member is
+ * "100-continue" (case-insensitive). Sets *cont when it is there; returns
+ * false when any other member is (answered 417). Empty members are list
+ * syntax, not expectations. */
+static bool expect_known(t4__slice v, bool *cont)
+{
+    size_t i = 0;
+    while (i < v.n) {
+        size_t a = i;
+        while (i < v.n && v.p[i] != ',')
+            i++;
+        size_t b = i++;
+        while (a < b && is_ows(v.p[a]))
+            a++;
+        while (b > a && is_ows(v.p[b - 1]))
+            b--;
+        if (a == b)
+            continue;
+        if (!ieq(v.p + a, b - a, "100-continue"))
+            return false;
+        *cont = true;
+    }
+    return true;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_hex(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* unreserved / sub-delims (RFC 3986 2.2, 2.3): what a reg-name is made of,
+ * besides pct-encoded octets. */
+static bool is_host_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+           (c != 0 && strchr("-._~!$&'()*+,;=", c) != NULL);
+}
+
+/* Host = uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2-3.2.3): an
+ * IP-literal in brackets (hex digits, ':', '.', and for IPvFuture or a
+ * zone ID the reg-name characters and '%'), or an IPv4 address / reg-name
+ * with %XX escapes; port = *DIGIT. The host may not be empty: an "http" URI
+ * without one is invalid (RFC 9110 4.2.1). Anything else (spaces, '/', '@',
+ * '<', a second ':') is 400, as RFC 9112 3.2 requires. */
+static bool host_valid(t4__slice v)
+{
+    const char *p = v.p;
+    size_t n = v.n, i = 0;
+    if (n == 0)
+        return false;
+    if (p[0] == '[') {
+        for (i = 1; i < n && p[i] != ']'; i++)
+            if (!is_host_char(p[i]) && p[i] != ':' && p[i] != '%')
+                return false;
+        if (i == n || i == 1)
+            return false; /* unclosed, or "[]" */
+        i++;
+    } else {
+        for (; i < n && p[i] != ':'; i++) {
+            if (p[i] == '%') {
+                if (n - i < 3 || !is_hex(p[i + 1]) || !is_hex(p[i + 2]))
+                    return false;
+                i += 2;
+            } else if (!is_host_char(p[i])) {
+                return false;
+            }
+        }
+        if (i == 0)
+            return false; /* ":80" */
+    }
+    if (i < n && p[i++] != ':')
+        return false; /* "[::1]x" */
+    for (; i < n; i++)
+        if (!is_digit(p[i]))
+            return false;
+    return true;
+}
+
 /* Content-Length: 1*DIGIT, nothing else (no sign, no list, no spaces inside),
  * and it must fit an int64 (a wrapped length would be a smuggling vector). */
 static bool parse_content_length(t4__slice v, int64_t *out)
@@ -85,24 +168,23 @@ static bool parse_content_length(t4__slice v, int64_t *out)
     return true;
 }
 
-/* Skips the empty lines a client may send before a request (RFC 9112 2.2:
- * typically a CRLF after a POST body), looking at buf[0..limit). */
+/* Skips the empty lines (CRLF) a client may send before a request (RFC
+ * 9112 2.2: typically a CRLF after a POST body), looking at buf[0..limit).
+ * A bare LF is not a line end here either: it starts the request line and
+ * fails there. */
 static size_t skip_empty_lines(const char *buf, size_t limit)
 {
     size_t s = 0;
-    for (;;) {
-        if (s < limit && buf[s] == '\n')
-            s += 1;
-        else if (s + 1 < limit && buf[s] == '\r' && buf[s + 1] == '\n')
-            s += 2;
-        else
-            return s;
-    }
+    while (s + 1 < limit && buf[s] == '\r' && buf[s + 1] == '\n')
+        s += 2;
+    return s;
 }
 
 /* Finds the end of the head in buf[from..limit): the first LF followed by an
  * empty line (LF or CRLF). Returns the head length including that empty line,
- * or 0 when it is not there yet. */
+ * or 0 when it is not there yet. Bare LFs count here so that a head using
+ * them is answered (400, by the strict pass) as soon as it ends, instead of
+ * waiting for a CRLFCRLF that may never come. */
 static size_t find_head_end(const char *buf, size_t from, size_t limit)
 {
     size_t i = from;
@@ -182,13 +264,13 @@ static bool split_target(t4__slice t, t4__slice *path, t4__slice *query)
     return true;
 }
 
-/* After a line's content: CRLF or a bare LF. Returns the position after the
- * line end, or 0 for anything else (including a bare CR). The head is known
- * to end with LF, so p[1] is readable whenever p[0] is a CR inside it. */
+/* After a line's content: CRLF, nothing else. Returns the position after
+ * the line end, or 0 for a bare CR or a bare LF (RFC 9112 2.2 lets a
+ * recipient accept a bare LF; we do not: a front proxy that splits lines
+ * only on CRLF would see "X: a\nContent-Length: 5" as one header, we would
+ * see two, and that disagreement is request smuggling). */
 static size_t line_end(const char *buf, size_t p, size_t end)
 {
-    if (p < end && buf[p] == '\n')
-        return p + 1;
     if (p + 1 < end && buf[p] == '\r' && buf[p + 1] == '\n')
         return p + 2;
     return 0;
@@ -201,8 +283,8 @@ static size_t line_end(const char *buf, size_t p, size_t end)
     } while (0)
 
 /* Parses the complete head buf[s..end). */
-static int parse_complete(const char *buf, size_t s, size_t end, size_t max_head, t4__http_head *out,
-                          int *status)
+static int parse_complete(const char *buf, size_t s, size_t end, size_t max_head, size_t max_headers,
+                          t4__http_head *out, int *status)
 {
     size_t p = s;
 
@@ -244,8 +326,8 @@ static int parse_complete(const char *buf, size_t s, size_t end, size_t max_head
     out->num_headers = 0;
     for (;;) {
         if (buf[p] == '\n' || buf[p] == '\r') {
-            /* The empty line; find_head_end guarantees it is the last one. A
-             * CR not followed by LF is a bare CR. */
+            /* The empty line; find_head_end guarantees it is the last one.
+             * It must be a CRLF too. */
             if (line_end(buf, p, end) != end)
                 FAIL(400);
             break;
@@ -272,10 +354,10 @@ static int parse_complete(const char *buf, size_t s, size_t end, size_t max_head
         size_t ve = p;
         next = line_end(buf, p, end);
         if (next == 0)
-            FAIL(400); /* bare CR */
+            FAIL(400); /* bare CR or bare LF */
         while (ve > vs && is_ows(buf[ve - 1]))
             ve--;
-        if (out->num_headers == T4__HTTP_MAX_HEADERS)
+        if (out->num_headers == max_headers)
             FAIL(431);
         t4__http_header *h = &out->headers[out->num_headers++];
         h->name.p = buf + ns;
@@ -287,10 +369,10 @@ static int parse_complete(const char *buf, size_t s, size_t end, size_t max_head
 
     /* The derived fields. */
     bool has_cl = false, conn_close = false, conn_keep = false, conn_upgrade = false, up_ws = false;
+    bool bad_host = false, expect_100 = false, expect_other = false;
     int te_count = 0, hosts = 0;
     bool te_chunked = false;
     out->content_length = -1;
-    out->expect_continue = false;
     for (size_t i = 0; i < out->num_headers; i++) {
         const t4__http_header *h = &out->headers[i];
         const char *n = h->name.p;
@@ -310,6 +392,7 @@ static int parse_complete(const char *buf, size_t s, size_t end, size_t max_head
             te_chunked = ieq(h->value.p, h->value.n, "chunked");
         } else if (ieq(n, nl, "host")) {
             hosts++;
+            bad_host |= !host_valid(h->value);
         } else if (ieq(n, nl, "connection")) {
             conn_close |= has_token(h->value, "close");
             conn_keep |= has_token(h->value, "keep-alive");
@@ -317,7 +400,7 @@ static int parse_complete(const char *buf, size_t s, size_t end, size_t max_head
         } else if (ieq(n, nl, "upgrade")) {
             up_ws |= has_token(h->value, "websocket");
         } else if (ieq(n, nl, "expect")) {
-            out->expect_continue = ieq(h->value.p, h->value.n, "100-continue");
+            expect_other |= !expect_known(h->value, &expect_100);
         }
     }
     if (te_count > 0 && has_cl)
@@ -326,20 +409,27 @@ static int parse_complete(const char *buf, size_t s, size_t end, size_t max_head
         FAIL(400); /* RFC 9112 6.1: TE in 1.0 means the framing is faulty */
     if (te_count > 1 || (te_count == 1 && !te_chunked))
         FAIL(501);
-    if (hosts > 1 || (minor == 1 && hosts == 0))
+    if (hosts > 1 || (minor == 1 && hosts == 0) || bad_host)
         FAIL(400); /* RFC 9112 3.2 */
+    if (expect_other)
+        FAIL(417); /* an expectation we cannot meet (RFC 9110 10.1.1) */
+    /* RFC 9110 10.1.1: a 100-continue in HTTP/1.0 MUST be ignored (a 1.0
+     * client does not know 1xx responses). */
+    out->expect_continue = expect_100 && minor == 1;
     out->chunked = te_count == 1;
     out->keep_alive = minor == 1 ? !conn_close : (conn_keep && !conn_close);
     out->upgrade_websocket = up_ws && conn_upgrade;
     return (int)end;
 }
 
-int t4__http_parse_head(const char *buf, size_t len, size_t last_len, size_t max_head, t4__http_head *out,
-                        int *status)
+int t4__http_parse_head_max(const char *buf, size_t len, size_t last_len, size_t max_head, size_t max_headers,
+                            t4__http_head *out, int *status)
 {
     int ignored;
     if (status == NULL)
         status = &ignored;
+    if (max_headers == 0 || max_headers > T4__HTTP_MAX_HEADERS)
+        max_headers = T4__HTTP_MAX_HEADERS; /* the array's size */
     /* The return value is an int: keep every head length representable. */
     if (max_head > INT_MAX - 1)
         max_head = INT_MAX - 1;
@@ -359,7 +449,13 @@ int t4__http_parse_head(const char *buf, size_t len, size_t last_len, size_t max
         }
         return T4__HTTP_INCOMPLETE;
     }
-    return parse_complete(buf, s, end, max_head, out, status);
+    return parse_complete(buf, s, end, max_head, max_headers, out, status);
+}
+
+int t4__http_parse_head(const char *buf, size_t len, size_t last_len, size_t max_head, t4__http_head *out,
+                        int *status)
+{
+    return t4__http_parse_head_max(buf, len, last_len, max_head, T4__HTTP_MAX_HEADERS, out, status);
 }
 
 const t4__http_header *t4__http_find_header(const t4__http_head *h, const char *name)

@@ -14,9 +14,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define T4__HTTP_ERROR       (-1)
-#define T4__HTTP_INCOMPLETE  (-2)
-#define T4__HTTP_MAX_HEADERS 100
+#define T4__HTTP_ERROR      (-1)
+#define T4__HTTP_INCOMPLETE (-2)
+/* The most header lines a head can hold: the size of the array below and
+ * the highest TINA4_HTTP_MAX_HEADERS accepted (32 KiB of stack per parse). */
+#define T4__HTTP_MAX_HEADERS 1000
 
 typedef struct {
     t4__slice name, value; /* value without surrounding whitespace */
@@ -35,7 +37,7 @@ typedef struct {
     bool chunked;           /* Transfer-Encoding: chunked                     */
     bool keep_alive;        /* HTTP/1.1 unless "Connection: close"; 1.0 only with keep-alive */
     bool upgrade_websocket; /* Upgrade: websocket and Connection has "upgrade" (case-insensitive tokens) */
-    bool expect_continue;   /* Expect: 100-continue                            */
+    bool expect_continue;   /* Expect: 100-continue, in HTTP/1.1 (1.0: ignored) */
 } t4__http_head;
 
 /*
@@ -45,14 +47,23 @@ typedef struct {
  *             resumes instead of starting over (the incremental part).
  *   max_head: the most bytes a head may take; longer -> error, status 431
  *             (reported as soon as len exceeds it without a complete head).
+ *   max_headers: the most header lines (TINA4_HTTP_MAX_HEADERS); more -> 431.
+ *             0 or more than T4__HTTP_MAX_HEADERS means T4__HTTP_MAX_HEADERS.
  * Returns the head length including the blank line, T4__HTTP_INCOMPLETE, or
  * T4__HTTP_ERROR with *status: 400 malformed (bad request line, bad token
- * characters, obs-fold, bare CR, both Content-Length and Transfer-Encoding,
- * conflicting or invalid Content-Length, no Host in HTTP/1.1), 431 too large or
- * more than T4__HTTP_MAX_HEADERS headers, 501 a Transfer-Encoding other than
- * chunked, 505 an HTTP version other than 1.0 / 1.1, 414 a target longer than
- * max_head / 2. A bare LF is accepted as a line end (as nginx does).
+ * characters, obs-fold, bare CR, bare LF: every line ends with CRLF, both
+ * Content-Length and Transfer-Encoding, conflicting or invalid
+ * Content-Length, no Host in HTTP/1.1, more than one Host, a Host that is
+ * empty or not uri-host [":" port]), 431 too large or more than max_headers
+ * headers, 417 an Expect other than 100-continue, 501 a Transfer-Encoding
+ * other than chunked, 505 an HTTP version other than 1.0 / 1.1, 414 a target
+ * longer than max_head / 2.
  */
+int t4__http_parse_head_max(const char *buf, size_t len, size_t last_len, size_t max_head, size_t max_headers,
+                            t4__http_head *out, int *status);
+
+/* t4__http_parse_head_max with max_headers = T4__HTTP_MAX_HEADERS: for a
+ * head already accepted under a lower limit, and for tests. */
 int t4__http_parse_head(const char *buf, size_t len, size_t last_len, size_t max_head, t4__http_head *out,
                         int *status);
 
@@ -68,10 +79,11 @@ const t4__http_header *t4__http_find_header(const t4__http_head *h, const char *
  *         is the count of input bytes after the body's end (the next
  *         pipelined request), moved to buf[*len .. *len + ret);
  *   T4__HTTP_INCOMPLETE  all input consumed, more needed;
- *   T4__HTTP_ERROR       malformed (bad hex, size overflow, missing CRLF,
+ *   T4__HTTP_ERROR       malformed (bad hex, size overflow, missing CRLF, bare LF,
  *                        more than T4__CHUNKED_MAX_META bytes of extensions
  *                        and trailers); sticky: later calls fail too.
- * A bare LF is accepted wherever CRLF is expected (as in the head). Called
+ * Every line (chunk size, the end of chunk data, trailers, the final empty
+ * line) must end with CRLF: a bare LF is an error, as in the head. Called
  * again after completion, it treats all input as following the body.
  */
 #define T4__CHUNKED_MAX_META 16384 /* chunk-extension + trailer bytes skipped, per body */

@@ -64,6 +64,8 @@ const char *t4__status_text(int s)
         return "Unsupported Media Type";
     case 416:
         return "Range Not Satisfiable";
+    case 417:
+        return "Expectation Failed";
     case 422:
         return "Unprocessable Content";
     case 426:

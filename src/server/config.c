@@ -1,5 +1,6 @@
 /* Settings: defaults, the TINA4_* environment and `.env` (real env wins). */
 #include "server/config.h"
+#include "http/parser.h"
 #include "util/log.h"
 #include <ctype.h>
 #include <errno.h>
@@ -51,6 +52,11 @@ void t4__config_defaults(t4_config *c)
         c->min_data_rate_grace = 10000;
     if (!c->http_max_headers)
         c->http_max_headers = 100;
+    if (c->http_max_headers > T4__HTTP_MAX_HEADERS) { /* set in code: TINA4_HTTP_MAX_HEADERS is refused */
+        t4_log(T4_LOG_ERROR, "http_max_headers %zu is over the most supported, %d: using %d",
+               c->http_max_headers, T4__HTTP_MAX_HEADERS, T4__HTTP_MAX_HEADERS);
+        c->http_max_headers = T4__HTTP_MAX_HEADERS;
+    }
     if (!c->template_max_size)
         c->template_max_size = 1024 * 1024;
     if (!c->template_max_nodes)
@@ -264,6 +270,11 @@ int t4_config_from_env(t4_config *c)
     bad |= parse_size("TINA4_MIN_DATA_RATE", &c->min_data_rate);
     bad |= parse_seconds("TINA4_MIN_DATA_RATE_GRACE", &c->min_data_rate_grace);
     bad |= parse_size("TINA4_HTTP_MAX_HEADERS", &c->http_max_headers);
+    if (c->http_max_headers > T4__HTTP_MAX_HEADERS) {
+        t4_log(T4_LOG_ERROR, "TINA4_HTTP_MAX_HEADERS=%zu: at most %d", c->http_max_headers,
+               T4__HTTP_MAX_HEADERS);
+        bad = 1;
+    }
     bad |= parse_size("TINA4_TEMPLATE_MAX_SIZE", &c->template_max_size);
     bad |= parse_size("TINA4_TEMPLATE_MAX_NODES", &c->template_max_nodes);
     c->ws_backplane_secret = getenv("TINA4_WS_BACKPLANE_SECRET");

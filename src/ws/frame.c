@@ -62,12 +62,17 @@ t4__ws_frame_status t4__ws_parse_frame(const uint8_t *buf, size_t len, bool requ
     /* The 64-bit length's top bit is checkable from its first byte. */
     if (ext == 8 && len >= 3 && (buf[2] & 0x80))
         return T4__WS_FRAME_ERR_LENGTH;
+    /* 5.2: "the minimal number of bytes MUST be used to encode the length".
+     * 126 for a length under 126, or 127 for one under 65536, is a protocol
+     * error (close 1002), known as soon as the extended length is in. */
+    if (ext && len >= 2 + ext) {
+        uint64_t v = load_be(buf + 2, ext);
+        if (ext == 2 ? v < 126 : v < 0x10000)
+            return T4__WS_FRAME_ERR_LENGTH;
+    }
     if (len < hlen)
         return T4__WS_FRAME_NEED_MORE;
 
-    /* A non-minimal length encoding (126 followed by a value < 126, ...) is
-     * accepted: 5.2 asks senders for the minimal form but gives receivers
-     * no reason to fail, and common peers accept it. */
     out->fin = fin;
     out->rsv = rsv;
     out->opcode = opcode;

@@ -37,7 +37,7 @@ typedef enum {
     T4__WS_FRAME_ERR_OPCODE = -2,   /* reserved opcode 3-7, B-F */
     T4__WS_FRAME_ERR_CONTROL = -3,  /* control frame fragmented or > 125 bytes */
     T4__WS_FRAME_ERR_UNMASKED = -4, /* client frame without mask (when required) */
-    T4__WS_FRAME_ERR_LENGTH = -5,   /* 64-bit length with the top bit set */
+    T4__WS_FRAME_ERR_LENGTH = -5,   /* 64-bit length with the top bit set, or not in the minimal form */
 } t4__ws_frame_status;
 
 /* Parses a frame header from buf[0..len). require_mask: true on the server.
@@ -45,9 +45,9 @@ typedef enum {
  * as in t4__ws_frame.rsv (RSV1 = 4, RSV2 = 2, RSV3 = 1).
  * Fails fast: each error is reported as soon as the byte carrying it is in
  * buf (RSV/opcode/fragmented control from byte 0, control length and
- * missing mask from byte 1, the 64-bit length's top bit from byte 2), so
- * NEED_MORE means "no error yet". *out is written only on OK. Non-minimal
- * length encodings are accepted (the minimal form binds senders only). */
+ * missing mask from byte 1, the 64-bit length's top bit from byte 2, a
+ * length not in its minimal encoding from the extended length's last byte),
+ * so NEED_MORE means "no error yet". *out is written only on OK. */
 t4__ws_frame_status t4__ws_parse_frame(const uint8_t *buf, size_t len, bool require_mask, uint8_t allowed_rsv,
                                        t4__ws_frame *out);
 

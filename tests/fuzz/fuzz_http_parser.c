@@ -74,7 +74,7 @@ static void check_same(const t4__http_head *a, const char *ba, const t4__http_he
 static void check_result(int r, int st, size_t len, size_t max_head)
 {
     if (r == T4__HTTP_ERROR)
-        CHECK(st == 400 || st == 414 || st == 431 || st == 501 || st == 505);
+        CHECK(st == 400 || st == 414 || st == 417 || st == 431 || st == 501 || st == 505);
     else if (r == T4__HTTP_INCOMPLETE)
         CHECK(len <= max_head);
     else

@@ -181,10 +181,21 @@ static void test_extensions_and_trailers(void **state)
     assert_body("3\r\nabc\r\n0\r\nX: y\r\n\r\nGET /", "abc", "GET /");
 }
 
+/* Every line ends with CRLF: a bare LF anywhere in the framing is refused
+ * (a proxy splitting only on CRLF would frame the body differently). */
 static void test_bare_lf(void **state)
 {
-    assert_body("5\nhello\n0\n\n", "hello", "");
-    assert_body("5;e\nhello\n0\nT: x\n\n", "hello", "");
+    assert_fails("5\nhello\r\n0\r\n\r\n");                /* after the size */
+    assert_fails("5 \nhello\r\n0\r\n\r\n");               /* after BWS */
+    assert_fails("5;e\nhello\r\n0\r\n\r\n");              /* after an extension */
+    assert_fails("5\r\nhello\n0\r\n\r\n");                /* after the data */
+    assert_fails("5\r\nhello\r\n0\n\r\n");                /* after the last size */
+    assert_fails("5\r\nhello\r\n0\r\n\n");                /* the final empty line */
+    assert_fails("5\r\nhello\r\n0\r\nT: x\n\r\n");        /* ending a trailer */
+    assert_fails("0\r\nT: x\nContent-Length: 5\r\n\r\n"); /* a hidden trailer line */
+    assert_fails("5\nhello\n0\n\n");                      /* everywhere */
+    /* A LF inside chunk data is data. */
+    assert_body("5\r\nhe\nlo\r\n0\r\n\r\n", "he\nlo", "");
 }
 
 static void test_pipelined_rest(void **state)

@@ -334,7 +334,8 @@ static void test_length_msb(void **st)
     assert_int_equal(t4__ws_parse_frame(buf, 2, true, 0, &f), T4__WS_FRAME_NEED_MORE);
     for (int b = 0; b < 256; b++) {
         buf[2] = (uint8_t)b;
-        t4__ws_frame_status want = b & 0x80 ? T4__WS_FRAME_ERR_LENGTH : T4__WS_FRAME_OK;
+        /* 0 leaves a length of 0: not the minimal encoding, also refused. */
+        t4__ws_frame_status want = (b & 0x80) || b == 0 ? T4__WS_FRAME_ERR_LENGTH : T4__WS_FRAME_OK;
         assert_int_equal(t4__ws_parse_frame(buf, 14, true, 0, &f), want);
     }
     /* 2^63 - 1 is the largest length. */
@@ -346,16 +347,52 @@ static void test_length_msb(void **st)
 static void test_non_minimal_length(void **st)
 {
     (void)st;
-    /* Senders must use the minimal form; receivers may accept others. */
+    /* 5.2: the minimal number of bytes MUST be used; anything else is a
+     * protocol error (close 1002), reported once the extended length is in. */
     t4__ws_frame f;
     static const uint8_t n16[] = {0x82, 0x80 | 126, 0, 5, 1, 2, 3, 4};
-    assert_int_equal(t4__ws_parse_frame(n16, sizeof n16, true, 0, &f), T4__WS_FRAME_OK);
-    assert_true(f.len == 5);
-    assert_int_equal(f.header_len, 8);
+    assert_int_equal(t4__ws_parse_frame(n16, sizeof n16, true, 0, &f), T4__WS_FRAME_ERR_LENGTH);
+    assert_int_equal(t4__ws_parse_frame(n16, 4, true, 0, &f), T4__WS_FRAME_ERR_LENGTH);
+    assert_int_equal(t4__ws_parse_frame(n16, 3, true, 0, &f), T4__WS_FRAME_NEED_MORE);
     static const uint8_t n64[] = {0x82, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4};
-    assert_int_equal(t4__ws_parse_frame(n64, sizeof n64, true, 0, &f), T4__WS_FRAME_OK);
-    assert_true(f.len == 5);
-    assert_int_equal(f.header_len, 14);
+    assert_int_equal(t4__ws_parse_frame(n64, sizeof n64, true, 0, &f), T4__WS_FRAME_ERR_LENGTH);
+    assert_int_equal(t4__ws_parse_frame(n64, 10, true, 0, &f), T4__WS_FRAME_ERR_LENGTH);
+    for (size_t k = 2; k < 10; k++)
+        assert_int_equal(t4__ws_parse_frame(n64, k, true, 0, &f), T4__WS_FRAME_NEED_MORE);
+
+    /* The boundaries, both ways, masked and not. */
+    for (int masked = 0; masked <= 1; masked++) {
+        uint8_t b16[8] = {0x82, (uint8_t)((masked ? 0x80 : 0) | 126), 0, 0, 1, 2, 3, 4};
+        size_t h16 = masked ? 8 : 4;
+        static const struct {
+            uint16_t v;
+            bool ok;
+        } c16[] = {{0, false}, {125, false}, {126, true}, {127, true}, {0xFFFF, true}};
+        for (size_t i = 0; i < sizeof c16 / sizeof *c16; i++) {
+            b16[2] = (uint8_t)(c16[i].v >> 8);
+            b16[3] = (uint8_t)c16[i].v;
+            t4__ws_frame_status want = c16[i].ok ? T4__WS_FRAME_OK : T4__WS_FRAME_ERR_LENGTH;
+            assert_int_equal(t4__ws_parse_frame(b16, h16, masked, 0, &f), want);
+            if (c16[i].ok)
+                assert_true(f.len == c16[i].v);
+        }
+        uint8_t b64[14] = {0x82, (uint8_t)((masked ? 0x80 : 0) | 127), 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4};
+        size_t h64 = masked ? 14 : 10;
+        static const struct {
+            uint64_t v;
+            bool ok;
+        } c64[] = {{0, false},         {125, false},       {126, false},
+                   {0xFFFF, false},    {0x10000, true},    {0x1000000, true},
+                   {1ull << 32, true}, {1ull << 56, true}, {(1ull << 63) - 1, true}};
+        for (size_t i = 0; i < sizeof c64 / sizeof *c64; i++) {
+            for (int k = 0; k < 8; k++)
+                b64[2 + k] = (uint8_t)(c64[i].v >> (56 - 8 * k));
+            t4__ws_frame_status want = c64[i].ok ? T4__WS_FRAME_OK : T4__WS_FRAME_ERR_LENGTH;
+            assert_int_equal(t4__ws_parse_frame(b64, h64, masked, 0, &f), want);
+            if (c64[i].ok)
+                assert_true(f.len == c64[i].v);
+        }
+    }
 }
 
 /* Exhaustive over the first two bytes: the result depends only on the
@@ -367,8 +404,10 @@ static void test_first_two_bytes_exhaustive(void **st)
     for (int b0 = 0; b0 < 256; b0++) {
         for (int b1 = 0; b1 < 256; b1++) {
             for (int req = 0; req <= 1; req++) {
-                uint8_t buf[T4__WS_MAX_HEADER] = {(uint8_t)b0, (uint8_t)b1, 0, 0, 0, 1, 0,
-                                                  0,           0,           0, 5, 6, 7, 8};
+                /* Extended lengths 0x0080 (16-bit) and 0x0080000100000000
+                 * (64-bit): both in their minimal encoding. */
+                uint8_t buf[T4__WS_MAX_HEADER] = {(uint8_t)b0, (uint8_t)b1, 0, 0x80, 0, 1, 0,
+                                                  0,           0,           0, 5,    6, 7, 8};
                 uint8_t op = b0 & 15, rsv = (b0 >> 4) & 7, l7 = b1 & 127;
                 bool fin = b0 & 0x80, masked = b1 & 0x80;
                 bool control = op >= 8;
@@ -389,7 +428,7 @@ static void test_first_two_bytes_exhaustive(void **st)
                     assert_int_equal(f.header_len, h);
                     assert_int_equal(f.fin, fin);
                     assert_int_equal(f.opcode, op);
-                    uint64_t len = l7 == 126 ? 0 : l7 == 127 ? 0x100000000ull : l7;
+                    uint64_t len = l7 == 126 ? 0x80 : l7 == 127 ? 0x0080000100000000ull : l7;
                     assert_true(f.len == len);
                 }
                 for (size_t p = 0; p < sizeof buf; p++) {
