@@ -513,8 +513,11 @@ int t4__envelope_decode_json(const char *buf, size_t len, t4__envelope *e)
 /* Binary                                                             */
 /* ---------------------------------------------------------------- */
 
-#define BIN_MAGIC "T4B1"
-#define BIN_HEAD  (4 + 1 + 1 + T4__BP_ID_LEN + T4__BP_ID_LEN + 4)
+#define BIN_MAGIC   "T4B1"
+#define BIN_HEAD    (4 + 1 + 1 + T4__BP_ID_LEN + T4__BP_ID_LEN + 4)
+#define BIN_EXCLUDE 1
+#define BIN_MAC     2
+#define BIN_MAC_LEN 32 /* T4__BP_MAC_LEN */
 
 int t4__envelope_encode_bin(t4__buf *out, const char *src, const char *path, size_t path_len, uint8_t opcode,
                             const void *data, size_t len, const char *exclude)
@@ -553,8 +556,13 @@ int t4__envelope_decode_bin(const char *buf, size_t len, t4__envelope *e)
     if (len < BIN_HEAD || memcmp(buf, BIN_MAGIC, 4) != 0)
         return T4__ENV_BAD;
     const uint8_t *p = (const uint8_t *)buf;
-    if ((p[4] != 0x1 && p[4] != 0x2) || p[5] > 1)
+    if ((p[4] != 0x1 && p[4] != 0x2) || p[5] > (BIN_EXCLUDE | BIN_MAC))
         return T4__ENV_BAD;
+    if (p[5] & BIN_MAC) { /* checked by auth.c, if at all: not part of the message */
+        if (len < BIN_HEAD + BIN_MAC_LEN)
+            return T4__ENV_BAD;
+        len -= BIN_MAC_LEN;
+    }
     const uint8_t *lp = p + 6 + 2 * T4__BP_ID_LEN;
     size_t pl = (size_t)lp[0] | (size_t)lp[1] << 8 | (size_t)lp[2] << 16 | (size_t)lp[3] << 24;
     if (pl == 0 || pl > len - BIN_HEAD)
@@ -562,7 +570,7 @@ int t4__envelope_decode_bin(const char *buf, size_t len, t4__envelope *e)
     e->opcode = p[4];
     e->src = buf + 6;
     e->src_len = T4__BP_ID_LEN;
-    if (p[5]) {
+    if (p[5] & BIN_EXCLUDE) {
         memcpy(e->exclude_buf, buf + 6 + T4__BP_ID_LEN, T4__BP_ID_LEN);
         e->exclude_buf[T4__BP_ID_LEN] = '\0';
         e->exclude = e->exclude_buf;
@@ -578,6 +586,27 @@ int t4__envelope_decode_bin(const char *buf, size_t len, t4__envelope *e)
         return T4__ENV_BAD;
     }
     return T4__ENV_OK;
+}
+
+/* a * b + c, or SIZE_MAX when that does not fit. */
+static size_t sat_muladd(size_t a, size_t b, size_t c)
+{
+    size_t r;
+    if (__builtin_mul_overflow(a, b, &r) || __builtin_add_overflow(r, c, &r))
+        return SIZE_MAX;
+    return r;
+}
+
+size_t t4__envelope_json_max(size_t max_message, size_t max_path)
+{
+    size_t strings = max_message > SIZE_MAX - max_path ? SIZE_MAX : max_message + max_path;
+    return sat_muladd(strings, 6, 4096);
+}
+
+size_t t4__envelope_bin_max(size_t max_message, size_t max_path)
+{
+    size_t strings = max_message > SIZE_MAX - max_path ? SIZE_MAX : max_message + max_path;
+    return sat_muladd(strings, 1, BIN_HEAD + BIN_MAC_LEN);
 }
 
 void t4__envelope_free(t4__envelope *e)

@@ -7,8 +7,11 @@
  *                                            for a binary message)
  * Binary (TINA4_WS_BACKPLANE_FORMAT=binary, channel "tina4:ws:bin"; only
  * tina4-c speaks it):
- *   "T4B1" | opcode u8 | has_exclude u8 | src[32] | exclude[32] |
- *   path_len u32 LE | path | payload
+ *   "T4B1" | opcode u8 | flags u8 | src[32] | exclude[32] |
+ *   path_len u32 LE | path | payload [| mac[32]]
+ * flags: bit 0 has an exclude id, bit 1 ends with a MAC (auth.h).
+ * A MAC (JSON's "mac" member too) is skipped by the decoders: auth.c checks
+ * it before decoding.
  *
  * Decoding never trusts the input: malformed envelopes and other kinds are
  * reported, never crash.
@@ -60,6 +63,14 @@ void t4__envelope_free(t4__envelope *e);
  * skips decoding our own messages when Redis echoes them back). */
 bool t4__envelope_json_from(const char *buf, size_t len, const char *src);
 bool t4__envelope_bin_from(const char *buf, size_t len, const char *src);
+
+/* The largest envelope that a message of max_message bytes to a path of
+ * at most max_path bytes can encode to, MAC included: JSON escaping by any
+ * encoder grows a byte at most 6-fold (a control character as \u00XX),
+ * plus room for src, exclude, keys and spacing. A larger envelope is
+ * dropped without being decoded. Saturates instead of wrapping. */
+size_t t4__envelope_json_max(size_t max_message, size_t max_path);
+size_t t4__envelope_bin_max(size_t max_message, size_t max_path);
 
 /* Standard base64 with padding. encode writes b64_len(n) chars (no NUL).
  * decode accepts padded or unpadded input, returns the decoded length or

@@ -1,5 +1,6 @@
 /* Cluster connection counts in memory (see presence.h). Loop thread only. */
 #include "backplane/presence.h"
+#include "backplane/presence_msg.h"
 #include "util/hmap.h"
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,15 @@ typedef struct inst {
 static inst *insts;
 static t4__hmap agg; /* path -> sum over instances */
 
+/* Sums saturate at T4__PRES_SUM_MAX instead of wrapping (and differences
+ * stop at 0): whatever other instances claim, a count never turns into a
+ * huge or "negative" number, and the caller can add the local count. With
+ * every entry at most T4__PRES_COUNT_MAX the sums are exact in practice. */
+static size_t sat_add(size_t a, size_t b)
+{
+    return a > T4__PRES_SUM_MAX - b || b > T4__PRES_SUM_MAX ? T4__PRES_SUM_MAX : a + b;
+}
+
 static void agg_add(const char *path, size_t len, size_t add, size_t sub)
 {
     if (add == sub)
@@ -196,7 +206,8 @@ static void agg_add(const char *path, size_t len, size_t add, size_t sub)
         if (add < sub || !(e = pm_add(&agg, path, len)))
             return;
     }
-    e->count = e->count + add >= sub ? e->count + add - sub : 0;
+    size_t sum = sat_add(e->count, add);
+    e->count = sum >= sub ? sum - sub : 0;
     if (e->count == 0)
         pm_del(&agg, e);
 }
@@ -241,6 +252,8 @@ static void inst_drop(inst *dead)
 
 static void remote_set(inst *i, const char *path, size_t len, size_t count, uint64_t seq, uint64_t now)
 {
+    if (count > T4__PRES_COUNT_MAX) /* the parsers refuse it; never trusted here either */
+        count = T4__PRES_COUNT_MAX;
     pentry *e = pm_find(&i->paths, path, len);
     if (!e && !(e = pm_add(&i->paths, path, len)))
         return;

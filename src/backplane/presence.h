@@ -24,6 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The most a cluster count (sum over instances) reaches: it saturates
+ * there, and half of SIZE_MAX leaves room to add the local count. Each
+ * instance's count is at most T4__PRES_COUNT_MAX (presence_msg.h). */
+#define T4__PRES_SUM_MAX (SIZE_MAX / 2)
+
 /* Local side. set records a count (0 = none) and marks the path dirty;
  * returns -1 without memory. flush calls fn for every dirty path with a
  * fresh sequence number (increasing in call order), then forgets paths at

@@ -17,17 +17,27 @@
  *   tina4:ws:instances      set of instance ids (cleaned lazily)
  *   tina4:ws:presence       channel: "P id seq count path" (a change),
  *                           "H id seq" (heartbeat), "J id seq" (announced),
- *                           "B id" (gone)
+ *                           "B id" (gone); parsed by presence_msg.c
+ *
+ * Nothing read from Redis is trusted: envelopes larger than the message
+ * limit allows are dropped (before decoding when even the raw size says
+ * so), malformed presence is dropped, and with TINA4_WS_BACKPLANE_SECRET
+ * everything without a correct MAC (auth.h) is dropped; each kind is
+ * counted and logged at most once a second (drops.h).
  */
+#include "backplane/auth.h"
 #include "backplane/backplane.h"
+#include "backplane/drops.h"
 #include "backplane/envelope.h"
 #include "backplane/link.h"
 #include "backplane/presence.h"
+#include "backplane/presence_msg.h"
 #include "backplane/relay.h"
 #include "backplane/url.h"
 #include "util/log.h"
 #include "ws/ws.h"
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +59,14 @@ static bool overflowing;
 static uint64_t dropped_msgs, dropped_bytes;   /* link down */
 static uint64_t overflow_msgs, overflow_bytes; /* queue full */
 static uint64_t ignored_envelopes;
+static t4__bp_auth *auth; /* NULL: no TINA4_WS_BACKPLANE_SECRET */
+static size_t max_message, max_path;
+static t4__drops drop_big = {.what = "envelope(s) over TINA4_WS_MAX_MESSAGE"};
+static t4__drops drop_unauth = {.what = "unauthenticated envelope(s)",
+                                .hint = "is TINA4_WS_BACKPLANE_SECRET the same on every instance?"};
+static t4__drops drop_pres_bad = {.what = "malformed presence message(s)"};
+static t4__drops drop_pres_unauth = {.what = "unauthenticated presence message(s)",
+                                     .hint = "is TINA4_WS_BACKPLANE_SECRET the same on every instance?"};
 static t4__buf enc;
 static uv_timer_t tick_timer, flush_timer;
 static unsigned ticks;
@@ -99,6 +117,8 @@ static void publish(const char *path, size_t path_len, uint8_t opcode, const voi
     int rc = binary_format
                  ? t4__envelope_encode_bin(&enc, self, path, path_len, opcode, data, len, exclude_id)
                  : t4__envelope_encode_json(&enc, self, path, path_len, opcode, data, len, exclude_id);
+    if (rc == 0 && auth)
+        rc = binary_format ? t4__bp_seal_bin(auth, &enc, 0) : t4__bp_seal_json(auth, &enc, 0);
     if (rc != 0) {
         t4__debug("backplane: cannot encode a message for %.*s (not UTF-8, or no memory)", (int)path_len,
                   path);
@@ -116,31 +136,73 @@ static void publish(const char *path, size_t path_len, uint8_t opcode, const voi
 /* Presence: our side                                                 */
 /* ---------------------------------------------------------------- */
 
+#define SEQ_FIELD "_seq"
+
+/* Publishes a presence message (path appended to the formatted text when
+ * given), sealed when there is a secret. */
+static void publish_presence(redisAsyncContext *c, const char *path, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void publish_presence(redisAsyncContext *c, const char *path, size_t len, const char *fmt, ...)
+{
+    t4__buf body = {0}, sealed = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = t4__buf_vappendf(&body, fmt, ap);
+    va_end(ap);
+    if (rc == 0 && path)
+        rc = t4__buf_append(&body, path, len);
+    if (rc == 0 && auth)
+        rc = t4__bp_seal_presence(auth, &sealed, body.data, body.len);
+    if (rc == 0) {
+        const t4__buf *m = auth ? &sealed : &body;
+        const char *argv[3] = {"PUBLISH", PRESENCE_CHANNEL, m->data};
+        size_t lens[3] = {7, sizeof PRESENCE_CHANNEL - 1, m->len};
+        redisAsyncCommandArgv(c, NULL, NULL, 3, argv, lens);
+    }
+    t4__buf_free(&body);
+    t4__buf_free(&sealed);
+}
+
+/* HSET in our hash: path -> count (unless path is NULL) and / or "_seq" ->
+ * seq (unless seq is 0), in one command; each value sealed when there is
+ * a secret. */
+static void hset(redisAsyncContext *c, const char *path, size_t len, size_t count, uint64_t seq)
+{
+    char v[2][128];
+    const char *argv[6] = {"HSET", self_key};
+    size_t lens[6] = {4, strlen(self_key)};
+    int n = 2;
+    if (path) {
+        int vn = t4__bp_seal_value(auth, self_key, path, len, count, v[0], sizeof v[0]);
+        if (vn < 0)
+            return;
+        argv[n] = path, lens[n++] = len;
+        argv[n] = v[0], lens[n++] = (size_t)vn;
+    }
+    if (seq) {
+        int vn = t4__bp_seal_value(auth, self_key, SEQ_FIELD, sizeof SEQ_FIELD - 1, seq, v[1], sizeof v[1]);
+        if (vn < 0)
+            return;
+        argv[n] = SEQ_FIELD, lens[n++] = sizeof SEQ_FIELD - 1;
+        argv[n] = v[1], lens[n++] = (size_t)vn;
+    }
+    redisAsyncCommandArgv(c, NULL, NULL, n, argv, lens);
+}
+
 static void send_change(const char *path, size_t len, size_t count, uint64_t seq, void *arg)
 {
     redisAsyncContext *c = arg;
     if (!c)
         return; /* link down: the announcement on reconnect carries the state */
-    char cnt[24], sq[24];
-    snprintf(cnt, sizeof cnt, "%zu", count);
-    snprintf(sq, sizeof sq, "%" PRIu64, seq);
     if (count) {
-        const char *argv[6] = {"HSET", self_key, path, cnt, "_seq", sq};
-        size_t lens[6] = {4, strlen(self_key), len, strlen(cnt), 4, strlen(sq)};
-        redisAsyncCommandArgv(c, NULL, NULL, 6, argv, lens);
+        hset(c, path, len, count, seq);
     } else {
         const char *argv[3] = {"HDEL", self_key, path};
         size_t lens[3] = {4, strlen(self_key), len};
         redisAsyncCommandArgv(c, NULL, NULL, 3, argv, lens);
-        redisAsyncCommand(c, NULL, NULL, "HSET %s _seq %s", self_key, sq);
+        hset(c, NULL, 0, 0, seq);
     }
-    t4__buf msg = {0};
-    if (t4__buf_appendf(&msg, "P %s %s %s ", self, sq, cnt) == 0 && t4__buf_append(&msg, path, len) == 0) {
-        const char *argv[3] = {"PUBLISH", PRESENCE_CHANNEL, msg.data};
-        size_t lens[3] = {7, sizeof PRESENCE_CHANNEL - 1, msg.len};
-        redisAsyncCommandArgv(c, NULL, NULL, 3, argv, lens);
-    }
-    t4__buf_free(&msg);
+    publish_presence(c, path, len, "P %s %" PRIu64 " %zu ", self, seq, count);
 }
 
 static void on_flush(uv_timer_t *t)
@@ -160,12 +222,7 @@ static void presence(const char *path, size_t path_len, size_t local_count)
 
 static void announce_path(const char *path, size_t len, size_t count, void *arg)
 {
-    redisAsyncContext *c = arg;
-    char cnt[24];
-    snprintf(cnt, sizeof cnt, "%zu", count);
-    const char *argv[4] = {"HSET", self_key, path, cnt};
-    size_t lens[4] = {4, strlen(self_key), len, strlen(cnt)};
-    redisAsyncCommandArgv(c, NULL, NULL, 4, argv, lens);
+    hset(arg, path, len, count, 0);
 }
 
 /* Writes our whole state (after a (re)connect, or when Redis lost it). */
@@ -175,27 +232,61 @@ static void announce(redisAsyncContext *c)
     uint64_t seq = t4__pres_local_next_seq();
     redisAsyncCommand(c, NULL, NULL, "DEL %s", self_key);
     t4__pres_local_foreach(announce_path, c);
-    redisAsyncCommand(c, NULL, NULL, "HSET %s _seq %" PRIu64, self_key, seq);
+    hset(c, NULL, 0, 0, seq);
     redisAsyncCommand(c, NULL, NULL, "PEXPIRE %s %" PRIu64, self_key, ttl_ms);
     redisAsyncCommand(c, NULL, NULL, "SADD %s %s", INSTANCES_KEY, self);
-    char msg[80];
-    snprintf(msg, sizeof msg, "J %s %" PRIu64, self, seq);
-    redisAsyncCommand(c, NULL, NULL, "PUBLISH %s %s", PRESENCE_CHANNEL, msg);
+    publish_presence(c, NULL, 0, "J %s %" PRIu64, self, seq);
 }
 
 /* ---------------------------------------------------------------- */
 /* Presence: the others                                               */
 /* ---------------------------------------------------------------- */
 
-static bool valid_id(const char *id, size_t len)
+/* Checks one value of the hash; counts it when dropped. */
+static bool snapshot_value(const char *key, const redisReply *k, const redisReply *v, uint64_t max,
+                           uint64_t *out)
 {
-    if (len == 0 || len > 32)
+    uint64_t now = uv_now(loop);
+    if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+        t4__drops_add(&drop_pres_bad, now);
         return false;
-    for (size_t i = 0; i < len; i++)
-        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f') ||
-              (id[i] >= 'A' && id[i] <= 'F')))
-            return false;
-    return true;
+    }
+    int rc = t4__bp_open_value(auth, key, k->str, k->len, v->str, v->len, max, out);
+    if (rc != 0)
+        t4__drops_add(rc == -2 ? &drop_pres_unauth : &drop_pres_bad, now);
+    return rc == 0;
+}
+
+/* An instance's hash (HGETALL: field, value, ...) with the key's PTTL. */
+static void apply_snapshot(const char *id, const redisReply *h, long long pttl)
+{
+    char key[64];
+    snprintf(key, sizeof key, KEY_PREFIX "%s", id);
+    uint64_t seq = 0;
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const redisReply *k = h->element[i];
+        if (k->type == REDIS_REPLY_STRING && k->len == sizeof SEQ_FIELD - 1 &&
+            memcmp(k->str, SEQ_FIELD, k->len) == 0 &&
+            !snapshot_value(key, k, h->element[i + 1], UINT64_MAX, &seq))
+            return; /* a forged or broken hash: none of it */
+    }
+    uint64_t now = uv_now(loop);
+    uint64_t age = (uint64_t)pttl < ttl_ms ? ttl_ms - (uint64_t)pttl : 0;
+    t4__pres_snapshot_begin(id, seq, now > age ? now - age : 0);
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const redisReply *k = h->element[i];
+        uint64_t count;
+        if (k->type == REDIS_REPLY_STRING && k->len == sizeof SEQ_FIELD - 1 &&
+            memcmp(k->str, SEQ_FIELD, k->len) == 0)
+            continue;
+        if (k->type != REDIS_REPLY_STRING || !t4__pres_valid_path(k->str, k->len, max_path)) {
+            t4__drops_add(&drop_pres_bad, now);
+            continue;
+        }
+        if (snapshot_value(key, k, h->element[i + 1], T4__PRES_COUNT_MAX, &count))
+            t4__pres_snapshot_add(k->str, k->len, (size_t)count);
+    }
+    t4__pres_snapshot_end();
 }
 
 static void on_snapshot(redisAsyncContext *ac, void *r, void *priv)
@@ -215,21 +306,7 @@ static void on_snapshot(redisAsyncContext *ac, void *r, void *priv)
             if (c)
                 redisAsyncCommand(c, NULL, NULL, "SREM %s %s", INSTANCES_KEY, id);
         } else {
-            uint64_t seq = 0;
-            for (size_t i = 0; i + 1 < h->elements; i += 2)
-                if (h->element[i]->type == REDIS_REPLY_STRING && strcmp(h->element[i]->str, "_seq") == 0)
-                    seq = strtoull(h->element[i + 1]->str, NULL, 10);
-            uint64_t now = uv_now(loop);
-            uint64_t age = (uint64_t)pttl < ttl_ms ? ttl_ms - (uint64_t)pttl : 0;
-            t4__pres_snapshot_begin(id, seq, now > age ? now - age : 0);
-            for (size_t i = 0; i + 1 < h->elements; i += 2) {
-                const redisReply *k = h->element[i], *v = h->element[i + 1];
-                if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || k->len == 0 ||
-                    k->str[0] != '/')
-                    continue;
-                t4__pres_snapshot_add(k->str, k->len, (size_t)strtoull(v->str, NULL, 10));
-            }
-            t4__pres_snapshot_end();
+            apply_snapshot(id, h, pttl);
         }
     }
     free(id);
@@ -238,7 +315,7 @@ static void on_snapshot(redisAsyncContext *ac, void *r, void *priv)
 static void fetch_snapshot(const char *id, size_t len)
 {
     redisAsyncContext *c = t4__link_cmd();
-    if (!c || !valid_id(id, len) || (len == strlen(self) && memcmp(id, self, len) == 0))
+    if (!c || !t4__pres_valid_id(id, len) || (len == strlen(self) && memcmp(id, self, len) == 0))
         return;
     char *copy = strndup(id, len);
     if (!copy)
@@ -260,45 +337,37 @@ static void on_members(redisAsyncContext *ac, void *r, void *priv)
             fetch_snapshot(reply->element[i]->str, reply->element[i]->len);
 }
 
-/* "P id seq count path" | "H id seq" | "J id seq" | "B id" */
-static void on_presence_message(const char *m, size_t len)
+/* See presence_msg.h for the messages. */
+static void on_presence_message(const char *raw, size_t rawlen)
 {
-    if (len < 3 || m[1] != ' ')
-        return;
-    char kind = m[0];
-    const char *id = m + 2, *end = m + len;
-    const char *sp = memchr(id, ' ', (size_t)(end - id));
-    size_t idlen = (size_t)((sp ? sp : end) - id);
-    if (!valid_id(id, idlen) || (idlen == strlen(self) && memcmp(id, self, idlen) == 0))
-        return;
-    char idz[33];
-    memcpy(idz, id, idlen);
-    idz[idlen] = '\0';
-    if (kind == 'B') {
-        t4__pres_remote_forget(idz);
+    uint64_t now = uv_now(loop);
+    const char *body;
+    size_t len;
+    if (!t4__bp_open_presence(auth, raw, rawlen, &body, &len)) {
+        t4__drops_add(&drop_pres_unauth, now);
         return;
     }
-    if (!sp)
+    t4__pres_msg m;
+    if (t4__pres_msg_parse(body, len, max_path, &m) != 0) {
+        t4__drops_add(&drop_pres_bad, now);
         return;
-    char *e;
-    uint64_t seq = strtoull(sp + 1, &e, 10);
-    if (e == sp + 1 || e > end)
-        return;
-    uint64_t now = uv_now(loop);
-    if (kind == 'H') {
-        if (t4__pres_remote_seen(idz, seq, now))
-            fetch_snapshot(idz, idlen);
-    } else if (kind == 'J') {
-        t4__pres_remote_seen(idz, seq, now);
-        fetch_snapshot(idz, idlen);
-    } else if (kind == 'P') {
-        if (*e != ' ')
-            return;
-        const char *cs = e + 1;
-        size_t count = (size_t)strtoull(cs, &e, 10);
-        if (e == cs || e >= end || *e != ' ' || e + 1 >= end)
-            return;
-        t4__pres_remote_update(idz, seq, e + 1, (size_t)(end - e - 1), count, now);
+    }
+    if (strcmp(m.id, self) == 0)
+        return; /* ours, echoed back */
+    switch (m.kind) {
+    case 'B':
+        t4__pres_remote_forget(m.id);
+        break;
+    case 'H':
+        if (t4__pres_remote_seen(m.id, m.seq, now))
+            fetch_snapshot(m.id, m.id_len);
+        break;
+    case 'J':
+        t4__pres_remote_seen(m.id, m.seq, now);
+        fetch_snapshot(m.id, m.id_len);
+        break;
+    default: /* 'P' */
+        t4__pres_remote_update(m.id, m.seq, m.path, m.path_len, m.count, now);
     }
 }
 
@@ -315,9 +384,22 @@ static void on_data_message(const char *m, size_t len)
 {
     if (binary_format ? t4__envelope_bin_from(m, len, self) : t4__envelope_json_from(m, len, self))
         return; /* ours, echoed back: delivered locally already */
+    uint64_t now = uv_now(loop);
+    /* Too large for any message we may deliver: not even decoded. */
+    if (len > (binary_format ? t4__envelope_bin_max(max_message, max_path)
+                             : t4__envelope_json_max(max_message, max_path))) {
+        t4__drops_add(&drop_big, now);
+        return;
+    }
+    if (auth && !(binary_format ? t4__bp_open_bin(auth, m, len) : t4__bp_open_json(auth, m, len))) {
+        t4__drops_add(&drop_unauth, now);
+        return;
+    }
     t4__envelope e;
     int rc = binary_format ? t4__envelope_decode_bin(m, len, &e) : t4__envelope_decode_json(m, len, &e);
-    if (rc == T4__ENV_OK && !(e.src_len == strlen(self) && memcmp(e.src, self, e.src_len) == 0)) {
+    if (rc == T4__ENV_OK && e.len > max_message) {
+        t4__drops_add(&drop_big, now);
+    } else if (rc == T4__ENV_OK && !(e.src_len == strlen(self) && memcmp(e.src, self, e.src_len) == 0)) {
         size_t plen = t4__group_key_len(e.path, e.path_len);
         t4__ws_deliver_local(e.path, plen, e.opcode, e.data, e.len, e.exclude);
     } else if (rc != T4__ENV_OK) {
@@ -386,6 +468,9 @@ static void on_tick(uv_timer_t *t)
     /* A remote instance is gone once unheard for 2.5 heartbeats (checked
      * every quarter heartbeat: at most 2.75 heartbeats after its last). */
     t4__pres_remote_expire(now, hb_ms * 5 / 2, hb_ms);
+    t4__drops *drops[] = {&drop_big, &drop_unauth, &drop_pres_bad, &drop_pres_unauth};
+    for (size_t i = 0; i < sizeof drops / sizeof drops[0]; i++)
+        t4__drops_flush(drops[i], now);
     if (++ticks % 4 != 0)
         return;
     redisAsyncContext *c = t4__link_cmd();
@@ -398,9 +483,7 @@ static void on_tick(uv_timer_t *t)
     hb_outstanding = true;
     redisAsyncCommand(c, on_heartbeat_reply, NULL, "PEXPIRE %s %" PRIu64, self_key, ttl_ms);
     redisAsyncCommand(c, NULL, NULL, "SADD %s %s", INSTANCES_KEY, self);
-    char msg[80];
-    snprintf(msg, sizeof msg, "H %s %" PRIu64, self, t4__pres_local_seq());
-    redisAsyncCommand(c, NULL, NULL, "PUBLISH %s %s", PRESENCE_CHANNEL, msg);
+    publish_presence(c, NULL, 0, "H %s %" PRIu64, self, t4__pres_local_seq());
 }
 
 /* ---------------------------------------------------------------- */
@@ -412,9 +495,7 @@ static void farewell(redisAsyncContext *c)
     t4__pres_local_flush(NULL, NULL);
     redisAsyncCommand(c, NULL, NULL, "DEL %s", self_key);
     redisAsyncCommand(c, NULL, NULL, "SREM %s %s", INSTANCES_KEY, self);
-    char msg[80];
-    snprintf(msg, sizeof msg, "B %s", self);
-    redisAsyncCommand(c, NULL, NULL, "PUBLISH %s %s", PRESENCE_CHANNEL, msg);
+    publish_presence(c, NULL, 0, "B %s", self);
 }
 
 static int start(uv_loop_t *lp, const t4_config *cfg, const char *instance_id)
@@ -431,6 +512,18 @@ static int start(uv_loop_t *lp, const t4_config *cfg, const char *instance_id)
         t4_log(T4_LOG_ERROR, "TINA4_WS_BACKPLANE_FORMAT=%s: expected json (the default) or binary", fmt);
         return T4_EINVAL;
     }
+    const char *secret = cfg->ws_backplane_secret ? cfg->ws_backplane_secret : "";
+    t4__bp_auth_free(auth);
+    auth = NULL;
+    if (*secret && !(auth = t4__bp_auth_new(secret, strlen(secret)))) {
+        t4_log(T4_LOG_ERROR, "TINA4_WS_BACKPLANE_SECRET: cannot set up HMAC-SHA256 (OpenSSL)");
+        return T4_EIO;
+    }
+    max_message = cfg->ws_max_message ? cfg->ws_max_message : 1024 * 1024;
+    max_path = cfg->http_max_header ? cfg->http_max_header : 16 * 1024;
+    t4__drops *drops[] = {&drop_big, &drop_unauth, &drop_pres_bad, &drop_pres_unauth};
+    for (size_t i = 0; i < sizeof drops / sizeof drops[0]; i++)
+        t4__drops_reset(drops[i]);
     loop = lp;
     self = instance_id;
     snprintf(self_key, sizeof self_key, KEY_PREFIX "%s", self);
@@ -451,12 +544,16 @@ static int start(uv_loop_t *lp, const t4_config *cfg, const char *instance_id)
     started = true;
     const char *channels[2] = {data_channel, PRESENCE_CHANNEL};
     static const t4__link_events ev = {on_up, on_down, on_message};
-    t4_log(T4_LOG_INFO, "backplane: redis, instance %s, %s envelopes on channel %s, heartbeat %" PRIu64 " ms",
-           self, binary_format ? "binary" : "JSON", data_channel, hb_ms);
+    t4_log(T4_LOG_INFO,
+           "backplane: redis, instance %s, %s envelopes on channel %s, heartbeat %" PRIu64 " ms, %s", self,
+           binary_format ? "binary" : "JSON", data_channel, hb_ms,
+           auth ? "authenticated (HMAC-SHA256)" : "not authenticated (no TINA4_WS_BACKPLANE_SECRET)");
     if (t4__link_start(loop, &url, channels, 2, &ev) != 0) {
         uv_close((uv_handle_t *)&tick_timer, NULL);
         uv_close((uv_handle_t *)&flush_timer, NULL);
         started = false;
+        t4__bp_auth_free(auth);
+        auth = NULL;
         return T4_EINVAL;
     }
     return 0;
@@ -474,6 +571,8 @@ static void stop(void)
     uv_close((uv_handle_t *)&flush_timer, NULL);
     t4__pres_clear();
     t4__buf_free(&enc);
+    t4__bp_auth_free(auth);
+    auth = NULL;
 }
 
 const t4__relay t4__relay_redis = {"redis", start, stop, publish, presence, remote_count};
