@@ -1,4 +1,5 @@
-/* `tina4 render TEMPLATE [--data FILE.json] [--templates DIR]` */
+/* `tina4 render TEMPLATE [--data FILE.json] [--templates DIR]`. The template
+ * limits come from TINA4_TEMPLATE_MAX_SIZE / TINA4_TEMPLATE_MAX_NODES. */
 #include "frond/internal.h"
 
 #include <stdio.h>
@@ -69,6 +70,16 @@ int t4__frond_cli(int argc, char **argv)
             dir = owned_dir;
         }
     }
+    /* The server's template limits, from the same environment variables. */
+    size_t max_size = 0, max_nodes = 0;
+    char *env_err = NULL;
+    if (t4__frond_env_limits(&max_size, &max_nodes, &env_err)) {
+        fprintf(stderr, "%s\n", env_err ? env_err : "out of memory");
+        free(env_err);
+        free(owned_dir);
+        json_decref(ctx);
+        return 1;
+    }
     f = t4__frond_new(dir, false);
     if (!f) {
         free(owned_dir);
@@ -76,6 +87,7 @@ int t4__frond_cli(int argc, char **argv)
         fprintf(stderr, "out of memory\n");
         return 1;
     }
+    t4__frond_set_template_limits(f, max_size, max_nodes);
     char *out = NULL, *err = NULL;
     int rc = is_string ? t4__frond_render_string(f, tpl, ctx, &out, &err)
                        : t4__frond_render(f, name, ctx, &out, &err);

@@ -37,6 +37,9 @@ bool t4__fp_accept(t4__fp *p, t4__ftok_type type, const char *s)
 
 int t4__fp_fail(t4__fp *p, const t4__ftok *at, const char *fmt, ...)
 {
+    if (p->over && *p->err) { /* the node limit's error stays */
+        return T4_EINVAL;
+    }
     if (!at) {
         at = t4__fp_tok(p);
     }
@@ -72,8 +75,32 @@ int t4__fp_expect(t4__fp *p, t4__ftok_type type, const char *s)
                        t4__ftok_type_name(type), s ? " '" : "", s ? s : "", s ? "'" : "");
 }
 
-t4__fexpr *t4__fexpr_new(t4__fexpr_kind kind, const t4__ftok *at)
+bool t4__fp_node(t4__fp *p, const t4__ftok *at)
 {
+    if (++p->nodes <= p->max_nodes) {
+        return true;
+    }
+    if (!p->over) {
+        t4__fp_fail(p, at, "template has more than %zu nodes (TINA4_TEMPLATE_MAX_NODES)", p->max_nodes);
+        p->over = true;
+    }
+    return false;
+}
+
+int t4__fp_oom(t4__fp *p)
+{
+    if (p->over) {
+        return T4_EINVAL;
+    }
+    t4__fp_fail(p, NULL, "out of memory");
+    return T4_ENOMEM;
+}
+
+t4__fexpr *t4__fexpr_new(t4__fp *p, t4__fexpr_kind kind, const t4__ftok *at)
+{
+    if (!t4__fp_node(p, at)) {
+        return NULL;
+    }
     t4__fexpr *e = calloc(1, sizeof *e);
     if (e) {
         e->kind = kind;
@@ -102,7 +129,7 @@ void t4__fexpr_free(t4__fexpr *e)
 
 static int oom(t4__fp *p)
 {
-    return t4__fp_fail(p, NULL, "out of memory") ? T4_ENOMEM : T4_ENOMEM;
+    return t4__fp_oom(p);
 }
 
 static int push_arg(t4__fp *p, t4__fexpr *e, t4__fexpr *a)
@@ -189,7 +216,7 @@ static int parse_postfix_ops(t4__fp *p, t4__fexpr **io)
                 return t4__fp_unexpected(p);
             }
             p->i++;
-            t4__fexpr *e = t4__fexpr_new(E_ATTR, t), *key = t4__fexpr_new(E_LIT, k);
+            t4__fexpr *e = t4__fexpr_new(p, E_ATTR, t), *key = t4__fexpr_new(p, E_LIT, k);
             if (!e || !key) {
                 free(e);
                 free(key);
@@ -226,7 +253,7 @@ static int parse_postfix_ops(t4__fp *p, t4__fexpr **io)
                 return rc;
             }
             if (!slice) {
-                t4__fexpr *e = t4__fexpr_new(E_ATTR, t);
+                t4__fexpr *e = t4__fexpr_new(p, E_ATTR, t);
                 if (!e) {
                     t4__fexpr_free(from);
                     return oom(p);
@@ -237,8 +264,8 @@ static int parse_postfix_ops(t4__fp *p, t4__fexpr **io)
                 continue;
             }
             /* a[from:len] == a|slice(from, len) */
-            t4__fexpr *e = t4__fexpr_new(E_FILTER, t);
-            t4__fexpr *zero = from ? NULL : t4__fexpr_new(E_LIT, t);
+            t4__fexpr *e = t4__fexpr_new(p, E_FILTER, t);
+            t4__fexpr *zero = from ? NULL : t4__fexpr_new(p, E_LIT, t);
             if (!e || (!from && !zero)) {
                 free(e);
                 free(zero);
@@ -295,7 +322,7 @@ int t4__fp_filter_chain(t4__fp *p, t4__fexpr *base, t4__fexpr **out, bool leadin
         return t4__fp_fail(p, n, "unknown filter '%s'", n->s);
     }
     p->i++;
-    t4__fexpr *e = t4__fexpr_new(E_FILTER, n);
+    t4__fexpr *e = t4__fexpr_new(p, E_FILTER, n);
     if (!e || !(e->name = strdup(n->s))) {
         free(e);
         return oom(p);
@@ -327,7 +354,7 @@ static int parse_array(t4__fp *p, t4__fexpr *e, bool map)
             t4__ftok *k = t4__fp_tok(p);
             t4__fexpr *key;
             if (k->type == T4F_NAME || k->type == T4F_STRING || k->type == T4F_NUMBER) {
-                key = t4__fexpr_new(E_LIT, k);
+                key = t4__fexpr_new(p, E_LIT, k);
                 if (!key) {
                     return oom(p);
                 }
@@ -346,7 +373,7 @@ static int parse_array(t4__fp *p, t4__fexpr *e, bool map)
             }
             if (!t4__fp_is(p, T4F_PUNCT, ":") && k->type == T4F_NAME) {
                 /* {name} shorthand */
-                v = t4__fexpr_new(E_NAME, k);
+                v = t4__fexpr_new(p, E_NAME, k);
                 if (!v || !(v->name = strdup(k->s))) {
                     free(v);
                     return oom(p);
@@ -379,7 +406,7 @@ static int parse_primary(t4__fp *p, t4__fexpr **out)
     }
     if (t->type == T4F_NAME && strcmp(t->s, "not") == 0) {
         p->i++;
-        e = t4__fexpr_new(E_UN, t);
+        e = t4__fexpr_new(p, E_UN, t);
         if (!e) {
             return oom(p);
         }
@@ -392,7 +419,7 @@ static int parse_primary(t4__fp *p, t4__fexpr **out)
     }
     if (t->type == T4F_OP && (strcmp(t->s, "-") == 0 || strcmp(t->s, "+") == 0)) {
         p->i++;
-        e = t4__fexpr_new(E_UN, t);
+        e = t4__fexpr_new(p, E_UN, t);
         if (!e) {
             return oom(p);
         }
@@ -405,7 +432,7 @@ static int parse_primary(t4__fp *p, t4__fexpr **out)
     }
     switch (t->type) {
     case T4F_NUMBER:
-        e = t4__fexpr_new(E_LIT, t);
+        e = t4__fexpr_new(p, E_LIT, t);
         if (!e) {
             return oom(p);
         }
@@ -413,7 +440,7 @@ static int parse_primary(t4__fp *p, t4__fexpr **out)
         rc = number_lit(p, t, e);
         break;
     case T4F_STRING:
-        e = t4__fexpr_new(E_LIT, t);
+        e = t4__fexpr_new(p, E_LIT, t);
         if (!e || !(e->lit = t4__fv_str_new(t->s, t->n))) {
             free(e);
             return oom(p);
@@ -425,7 +452,7 @@ static int parse_primary(t4__fp *p, t4__fexpr **out)
         const char *s = t->s;
         if (!strcasecmp(s, "true") || !strcasecmp(s, "false") || !strcasecmp(s, "null") ||
             !strcasecmp(s, "none")) {
-            e = t4__fexpr_new(E_LIT, t);
+            e = t4__fexpr_new(p, E_LIT, t);
             if (!e) {
                 return oom(p);
             }
@@ -442,7 +469,7 @@ static int parse_primary(t4__fp *p, t4__fexpr **out)
             } else if (!(fn = t4__ffunc_find(s))) {
                 return t4__fp_fail(p, t, "unknown function '%s'", s);
             }
-            e = t4__fexpr_new(kind, t);
+            e = t4__fexpr_new(p, kind, t);
             if (!e || !(e->name = strdup(s))) {
                 free(e);
                 return oom(p);
@@ -451,7 +478,7 @@ static int parse_primary(t4__fp *p, t4__fexpr **out)
             rc = parse_args(p, e);
             break;
         }
-        e = t4__fexpr_new(E_NAME, t);
+        e = t4__fexpr_new(p, E_NAME, t);
         if (!e || !(e->name = strdup(s))) {
             free(e);
             return oom(p);
@@ -469,7 +496,7 @@ static int parse_primary(t4__fp *p, t4__fexpr **out)
         if (strcmp(t->s, "[") == 0 || strcmp(t->s, "{") == 0) {
             p->i++;
             bool map = t->s[0] == '{';
-            e = t4__fexpr_new(map ? E_MAP : E_ARRAY, t);
+            e = t4__fexpr_new(p, map ? E_MAP : E_ARRAY, t);
             if (!e) {
                 return oom(p);
             }
@@ -572,7 +599,7 @@ static int parse_test(t4__fp *p, t4__fexpr **io)
     if (!fn) {
         return t4__fp_fail(p, n, "unknown test '%s'", name);
     }
-    t4__fexpr *e = t4__fexpr_new(E_TEST, n);
+    t4__fexpr *e = t4__fexpr_new(p, E_TEST, n);
     if (!e || !(e->name = strdup(name))) {
         free(e);
         return oom(p);
@@ -585,7 +612,7 @@ static int parse_test(t4__fp *p, t4__fexpr **io)
         return rc;
     }
     if (neg) {
-        t4__fexpr *u = t4__fexpr_new(E_UN, is);
+        t4__fexpr *u = t4__fexpr_new(p, E_UN, is);
         if (!u) {
             return oom(p);
         }
@@ -618,7 +645,7 @@ static int parse_binary(t4__fp *p, int min, t4__fexpr **out)
             continue;
         }
         p->i += (size_t)ntok;
-        t4__fexpr *e = t4__fexpr_new(E_BIN, at);
+        t4__fexpr *e = t4__fexpr_new(p, E_BIN, at);
         if (!e) {
             rc = oom(p);
             break;
@@ -649,7 +676,7 @@ int t4__fp_expr(t4__fp *p, t4__fexpr **out)
         }
         p->depth++;
         p->i++;
-        t4__fexpr *e = t4__fexpr_new(E_COND, q);
+        t4__fexpr *e = t4__fexpr_new(p, E_COND, q);
         if (!e) {
             rc = oom(p);
             break;
@@ -666,7 +693,7 @@ int t4__fp_expr(t4__fp *p, t4__fexpr **out)
         if (t4__fp_accept(p, T4F_PUNCT, ":")) {
             rc = t4__fp_expr(p, &e->c);
         } else {
-            e->c = t4__fexpr_new(E_LIT, q);
+            e->c = t4__fexpr_new(p, E_LIT, q);
             if (!e->c) {
                 rc = oom(p);
             } else {

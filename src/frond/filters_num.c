@@ -6,27 +6,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* round(precision, method). The precision is clamped to -308..308
+ * (T4F_MAX_PLACES): past that a double has no digit left to round, and the
+ * clamp keeps 10^precision finite (no NaN from inf / inf or 0 * inf). */
 FILTER(t4__ff_round)
 {
     long long prec = ARG_SET(0) ? t4__fv_to_int(a[0]) : 0;
+    int places = prec < -T4F_MAX_PLACES  ? -T4F_MAX_PLACES
+                 : prec > T4F_MAX_PLACES ? T4F_MAX_PLACES
+                                         : (int)prec;
     char *method = ARG_SET(1) ? t4__ff_str(a[1], NULL) : strdup("common");
     if (!method) {
         return t4__ff_nomem(st, e);
     }
     double v = t4__fv_to_double(in), r = 0;
-    double f = pow(10.0, (double)prec);
     int rc = 0;
     if (strcmp(method, "common") == 0) {
-        r = t4__fv_php_round(v, (int)prec);
-    } else if (strcmp(method, "ceil") == 0) {
-        r = ceil(v * f) / f;
-    } else if (strcmp(method, "floor") == 0) {
-        r = floor(v * f) / f;
+        r = t4__fv_php_round(v, places);
+    } else if (strcmp(method, "ceil") == 0 || strcmp(method, "floor") == 0) {
+        r = t4__fv_round_dir(v, places, method[0] == 'c');
     } else {
         rc = t4__frs_error(st, e->line, e->col,
                            "the round filter only supports the \"common\", \"ceil\", and \"floor\" methods");
     }
     free(method);
+    if (!rc && !isfinite(r)) { /* rounding up past the largest double */
+        rc = t4__frs_error(st, e->line, e->col, "the result is not a finite number");
+    }
     if (!rc) {
         *out = json_real(r);
     }

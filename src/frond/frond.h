@@ -39,6 +39,19 @@ int t4__frond_render_string(t4__frond *f, const char *source, json_t *ctx, char 
  * fails with T4_EINVAL and "name:line:col: ... (the limit)". */
 void t4__frond_set_limits(t4__frond *f, long max_steps, size_t max_bytes);
 
+/* Per-template limits (0: keep the current one; defaults 1 MiB and 100000,
+ * the settings TINA4_TEMPLATE_MAX_SIZE and TINA4_TEMPLATE_MAX_NODES): a
+ * template file or string longer than max_size bytes, or whose syntax tree
+ * has more than max_nodes nodes, fails with T4_EINVAL and "name:line:col:
+ * template too large: ..." / "... more than N nodes ...". Clears the cache. */
+void t4__frond_set_template_limits(t4__frond *f, size_t max_size, size_t max_nodes);
+
+/* Reads TINA4_TEMPLATE_MAX_SIZE and TINA4_TEMPLATE_MAX_NODES from the
+ * environment (sizes: bytes with an optional K, M or G suffix) into *max_size
+ * and *max_nodes, left unchanged when unset. Returns 0, or -1 with *err
+ * (malloc'd) naming a bad value. */
+int t4__frond_env_limits(size_t *max_size, size_t *max_nodes, char **err);
+
 /* Forget every cached template. */
 void t4__frond_clear(t4__frond *f);
 

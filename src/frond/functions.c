@@ -39,6 +39,8 @@ int t4__frange(t4__frs *st, const t4__fexpr *e, json_t *lo, json_t *hi, json_t *
     json_t *x = t4__fv_to_number(lo, NULL), *y = t4__fv_to_number(hi, NULL);
     json_t *z = step ? t4__fv_to_number(step, NULL) : json_integer(1);
     bool ints = json_is_integer(x) && json_is_integer(y) && json_is_integer(z);
+    long long ia = ints ? json_integer_value(x) : 0, ib = ints ? json_integer_value(y) : 0,
+              is = ints ? json_integer_value(z) : 0;
     double a = t4__fv_to_double(x), b = t4__fv_to_double(y), s = fabs(t4__fv_to_double(z));
     json_decref(x);
     json_decref(y);
@@ -49,18 +51,27 @@ int t4__frange(t4__frs *st, const t4__fexpr *e, json_t *lo, json_t *hi, json_t *
     if (!isfinite(a) || !isfinite(b) || !isfinite(s)) {
         return t4__frs_error(st, e->line, e->col, "range() needs finite numbers");
     }
-    if (!(fabs(b - a) / s <= T4F_MAX_ITEMS)) {
+    /* Integers are counted in integers (unsigned: no overflow): as doubles,
+     * the ends near +-2^63 would lose their last digits. */
+    unsigned long long ua = (unsigned long long)ia, ub = (unsigned long long)ib;
+    unsigned long long us = is < 0 ? 0ULL - (unsigned long long)is : (unsigned long long)is;
+    unsigned long long span = ia <= ib ? ub - ua : ua - ub;
+    if (ints ? span / us > T4F_MAX_ITEMS : !(fabs(b - a) / s <= T4F_MAX_ITEMS)) {
         return t4__frs_error(st, e->line, e->col, "range() is too large (more than %d items)", T4F_MAX_ITEMS);
     }
-    long long n = (long long)floor(fabs(b - a) / s + 1e-9);
+    long long n = ints ? (long long)(span / us) : (long long)floor(fabs(b - a) / s + 1e-9);
     int rc = t4__frs_charge(st, e->line, e->col, (size_t)n / 16);
     if (rc) {
         return rc;
     }
     json_t *r = json_array();
     for (long long i = 0; i <= n; i++) {
-        double v = a <= b ? a + (double)i * s : a - (double)i * s;
-        json_array_append_new(r, ints ? json_integer((long long)v) : json_real(v));
+        if (ints) { /* within [ia, ib]: the unsigned sum converts back exactly */
+            unsigned long long d = (unsigned long long)i * us;
+            json_array_append_new(r, json_integer((long long)(ia <= ib ? ua + d : ua - d)));
+        } else {
+            json_array_append_new(r, json_real(a <= b ? a + (double)i * s : a - (double)i * s));
+        }
     }
     *out = r;
     return 0;

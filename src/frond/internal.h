@@ -25,6 +25,10 @@ typedef struct {
 #define T4F_MAX_STEPS  1000000      /* loop iterations, macro calls and includes of a render */
 #define T4F_MAX_BYTES  (256u << 20) /* bytes of all strings built during a render */
 /* (t4__frond_set_limits() can lower the last two.) */
+/* Defaults of the per-template limits TINA4_TEMPLATE_MAX_SIZE and
+ * TINA4_TEMPLATE_MAX_NODES (t4__frond_set_template_limits()). */
+#define T4F_MAX_SIZE  (1u << 20) /* bytes of one template's source */
+#define T4F_MAX_NODES 100000     /* nodes of one template's tree */
 
 void t4__fbuf_put(t4__fbuf *b, const char *s, size_t n);
 void t4__fbuf_fill(t4__fbuf *b, char c, size_t n); /* n copies of c */
@@ -70,7 +74,7 @@ typedef enum {
 
 typedef struct {
     t4__ftok_type type;
-    char *s; /* malloc'd, NUL-terminated; strings are unescaped */
+    char *s; /* NUL-terminated, in t4__ftoks.text; strings are unescaped */
     size_t n;
     int line, col;
 } t4__ftok;
@@ -78,6 +82,8 @@ typedef struct {
 typedef struct {
     t4__ftok *v;
     size_t n, cap;
+    char *text; /* every token's string, one after another: one allocation */
+    size_t tn, tcap;
 } t4__ftoks;
 
 /* Tokenize src. Returns 0, or T4_EINVAL with *err = "name:line:col: msg". */
@@ -219,8 +225,14 @@ typedef struct t4__ftpl {
     size_t nmacros;
 } t4__ftpl;
 
-/* Parse a template. Returns 0 / T4_EINVAL / T4_ENOMEM. */
+/* Parse a template. Returns 0 / T4_EINVAL / T4_ENOMEM. A source longer
+ * than max_size bytes, or one whose tree would have more than max_nodes
+ * nodes (text runs, tags, prints, macros and every part of an expression),
+ * is refused with T4_EINVAL: "name:line:col: template too large..." /
+ * "... more than N nodes". t4__frond_parse() uses the defaults. */
 int t4__frond_parse(const char *name, const char *src, size_t len, t4__ftpl **out, char **err);
+int t4__frond_parse_max(const char *name, const char *src, size_t len, size_t max_size, size_t max_nodes,
+                        t4__ftpl **out, char **err);
 void t4__ftpl_free(t4__ftpl *t);
 void t4__fexpr_free(t4__fexpr *e);
 void t4__fnodes_free(t4__fnodes *l);
@@ -251,7 +263,12 @@ size_t t4__fv_count(const json_t *v);
 bool t4__fv_too_deep(const json_t *v, int levels);
 json_t *t4__fv_str_new(const char *s, size_t n);
 int t4__fv_json_encode(t4__fbuf *b, const json_t *v, long flags);
+/* Rounding at `places` decimals (negative: tens, hundreds...), places
+ * clamped to -T4F_MAX_PLACES..T4F_MAX_PLACES. The result may be infinite
+ * (rounding up past the largest double): callers report that. */
+#define T4F_MAX_PLACES 308
 double t4__fv_php_round(double v, int places);
+double t4__fv_round_dir(double v, int places, bool up); /* ceil (up) or floor */
 
 /* PHP-array builder: appends take the next integer key, integer-like keys
  * count as integers. Finishes as a JSON array when the keys are 0..n-1. */

@@ -46,27 +46,55 @@ static int fail(L *l, size_t at, const char *msg, const char *arg)
     return T4_EINVAL;
 }
 
+/* Appends a token. Its string goes to the shared text buffer (not one
+ * malloc per token: a million small tokens would cost 32+ bytes each);
+ * t->s is set once the buffer stops moving (finish()). */
 static int emit(L *l, t4__ftok_type type, const char *s, size_t n, size_t at)
 {
-    if (l->out->n == l->out->cap) {
-        size_t cap = l->out->cap ? l->out->cap * 2 : 64;
-        t4__ftok *v = realloc(l->out->v, cap * sizeof *v);
+    t4__ftoks *o = l->out;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 64;
+        t4__ftok *v = realloc(o->v, cap * sizeof *v);
         if (!v) {
             return T4_ENOMEM;
         }
-        l->out->v = v;
-        l->out->cap = cap;
+        o->v = v;
+        o->cap = cap;
     }
-    t4__ftok *t = &l->out->v[l->out->n];
+    if (n + 1 > o->tcap - o->tn) {
+        size_t cap = o->tcap ? o->tcap : l->n / 2 + 64;
+        while (n + 1 > cap - o->tn) {
+            cap *= 2;
+        }
+        char *t = realloc(o->text, cap);
+        if (!t) {
+            return T4_ENOMEM;
+        }
+        o->text = t;
+        o->tcap = cap;
+    }
+    if (n) {
+        memcpy(o->text + o->tn, s, n);
+    }
+    o->text[o->tn + n] = '\0';
+    o->tn += n + 1;
+    t4__ftok *t = &o->v[o->n];
     t->type = type;
-    t->s = t4__fstrndup(s ? s : "", n);
-    if (!t->s) {
-        return T4_ENOMEM;
-    }
+    t->s = NULL;
     t->n = n;
     where(l, at, &t->line, &t->col);
-    l->out->n++;
+    o->n++;
     return 0;
+}
+
+/* Points every token at its string: they are in token order. */
+static void finish(t4__ftoks *o)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        o->v[i].s = o->text + off;
+        off += o->v[i].n + 1;
+    }
 }
 
 static bool is_ws(char c)
@@ -493,6 +521,9 @@ int t4__frond_lex(const char *name, const char *src, size_t len, t4__ftoks *out,
     if (!rc) {
         rc = emit(&l, T4F_EOF, "", 0, l.n);
     }
+    if (!rc) {
+        finish(out);
+    }
     if (rc) {
         if (rc == T4_ENOMEM && !*err) {
             *err = t4__fasprintf("%s: out of memory", name);
@@ -504,9 +535,7 @@ int t4__frond_lex(const char *name, const char *src, size_t len, t4__ftoks *out,
 
 void t4__frond_toks_free(t4__ftoks *t)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        free(t->v[i].s);
-    }
+    free(t->text);
     free(t->v);
     memset(t, 0, sizeof *t);
 }

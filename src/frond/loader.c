@@ -24,6 +24,7 @@ struct t4__frond {
     unsigned gen;
     long max_steps;
     size_t max_bytes;
+    size_t max_size, max_nodes; /* per template: TINA4_TEMPLATE_MAX_SIZE / _NODES */
 };
 
 t4__frond *t4__frond_new(const char *dir, bool debug)
@@ -50,7 +51,20 @@ t4__frond *t4__frond_new(const char *dir, bool debug)
     f->debug = debug;
     f->max_steps = T4F_MAX_STEPS;
     f->max_bytes = T4F_MAX_BYTES;
+    f->max_size = T4F_MAX_SIZE;
+    f->max_nodes = T4F_MAX_NODES;
     return f;
+}
+
+void t4__frond_set_template_limits(t4__frond *f, size_t max_size, size_t max_nodes)
+{
+    if (f && max_size > 0) {
+        f->max_size = max_size;
+    }
+    if (f && max_nodes > 0) {
+        f->max_nodes = max_nodes;
+    }
+    t4__frond_clear(f); /* cached templates were parsed under the old limits */
 }
 
 void t4__frond_set_limits(t4__frond *f, long max_steps, size_t max_bytes)
@@ -102,7 +116,9 @@ static bool safe_name(const char *name)
     return true;
 }
 
-static int read_file(const char *path, char **out, size_t *len)
+/* Reads at most max + 1 bytes: enough to tell a file grown past the size
+ * limit since stat() without reading all of it. */
+static int read_file(const char *path, size_t max, char **out, size_t *len)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
@@ -111,7 +127,7 @@ static int read_file(const char *path, char **out, size_t *len)
     t4__fbuf b = {0};
     char chunk[8192];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+    while (b.n <= max && (n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
         t4__fbuf_put(&b, chunk, n);
     }
     int bad = ferror(fp);
@@ -158,16 +174,22 @@ int t4__frond_load(t4__frond *f, const char *name, const t4__ftpl **out, char **
         free(path);
         return 0;
     }
+    if ((unsigned long long)sb.st_size > f->max_size) { /* refused before reading it */
+        *err = t4__fasprintf("%s:1:1: template too large: %lld bytes, limit %zu (TINA4_TEMPLATE_MAX_SIZE)",
+                             name, (long long)sb.st_size, f->max_size);
+        free(path);
+        return T4_EINVAL;
+    }
     char *src;
     size_t len;
-    int rc = read_file(path, &src, &len);
+    int rc = read_file(path, f->max_size, &src, &len);
     if (rc) {
         *err = t4__fasprintf("%s: cannot read %s", name, path);
         free(path);
         return rc;
     }
     t4__ftpl *tpl;
-    rc = t4__frond_parse(name, src, len, &tpl, err);
+    rc = t4__frond_parse_max(name, src, len, f->max_size, f->max_nodes, &tpl, err);
     free(src);
     if (rc) {
         free(path);
@@ -285,7 +307,7 @@ int t4__frond_render_string(t4__frond *f, const char *source, json_t *ctx, char 
     f->gen++;
     t4__ftpl *t;
     char *e = NULL;
-    int rc = t4__frond_parse("string", source, strlen(source), &t, &e);
+    int rc = t4__frond_parse_max("string", source, strlen(source), f->max_size, f->max_nodes, &t, &e);
     if (rc) {
         if (err) {
             *err = e ? e : t4__fasprintf("string: %s", errname(rc));

@@ -13,7 +13,10 @@ typedef struct {
     char **from_names; /* callables imported with {% from %} */
     size_t nfrom;
     int block_depth;
-    int depth; /* nesting guard */
+    int depth;        /* nesting guard */
+    size_t nodes;     /* tree nodes made so far (tags, text, expression parts) */
+    size_t max_nodes; /* TINA4_TEMPLATE_MAX_NODES */
+    bool over;        /* max_nodes passed: that error is the one reported */
 } t4__fp;
 
 t4__ftok *t4__fp_tok(t4__fp *p);
@@ -24,6 +27,11 @@ int t4__fp_fail(t4__fp *p, const t4__ftok *at, const char *fmt, ...) T4__PRINTF(
 int t4__fp_unexpected(t4__fp *p);
 int t4__fp_expr(t4__fp *p, t4__fexpr **out);
 int t4__fp_filter_chain(t4__fp *p, t4__fexpr *base, t4__fexpr **out, bool leading_bar);
-t4__fexpr *t4__fexpr_new(t4__fexpr_kind kind, const t4__ftok *at);
+/* Counts one more tree node; false (and the error set) past max_nodes. */
+bool t4__fp_node(t4__fp *p, const t4__ftok *at);
+/* A new expression node, counted; NULL when out of memory or past the
+ * node limit (then t4__fp_oom() keeps the limit's error). */
+t4__fexpr *t4__fexpr_new(t4__fp *p, t4__fexpr_kind kind, const t4__ftok *at);
+int t4__fp_oom(t4__fp *p);
 
 #endif

@@ -6,12 +6,14 @@
 
 static int oom(t4__fp *p)
 {
-    t4__fp_fail(p, NULL, "out of memory");
-    return T4_ENOMEM;
+    return t4__fp_oom(p);
 }
 
 static t4__fnode *node_new(t4__fp *p, t4__fnode_kind kind, const t4__ftok *at)
 {
+    if (!t4__fp_node(p, at)) {
+        return NULL;
+    }
     t4__fnode *n = calloc(1, sizeof *n);
     if (n) {
         n->kind = kind;
@@ -292,6 +294,9 @@ static int parse_macro(t4__fp *p, const t4__ftok *open)
     if (rc) {
         return rc;
     }
+    if (!t4__fp_node(p, t)) {
+        return oom(p);
+    }
     t4__fmacro *m = calloc(1, sizeof *m);
     if (!m || !(m->name = strdup(t->s))) {
         free(m);
@@ -504,7 +509,7 @@ static int parse_tag_inner(t4__fp *p, t4__fnodes *out, const t4__ftok *tag)
     }
     if (strcmp(s, "apply") == 0) {
         NEW(N_APPLY);
-        t4__fexpr *base = t4__fexpr_new(E_CAPTURED, tag);
+        t4__fexpr *base = t4__fexpr_new(p, E_CAPTURED, tag);
         if (!base) {
             return oom(p);
         }
@@ -636,7 +641,18 @@ void t4__ftpl_free(t4__ftpl *t)
 
 int t4__frond_parse(const char *name, const char *src, size_t len, t4__ftpl **out, char **err)
 {
+    return t4__frond_parse_max(name, src, len, T4F_MAX_SIZE, T4F_MAX_NODES, out, err);
+}
+
+int t4__frond_parse_max(const char *name, const char *src, size_t len, size_t max_size, size_t max_nodes,
+                        t4__ftpl **out, char **err)
+{
     *out = NULL;
+    if (len > max_size) {
+        *err = t4__fasprintf("%s:1:1: template too large: %zu bytes, limit %zu (TINA4_TEMPLATE_MAX_SIZE)",
+                             name, len, max_size);
+        return T4_EINVAL;
+    }
     t4__ftpl *tpl = calloc(1, sizeof *tpl);
     if (!tpl || !(tpl->name = strdup(name))) {
         free(tpl);
@@ -648,7 +664,7 @@ int t4__frond_parse(const char *name, const char *src, size_t len, t4__ftpl **ou
         t4__ftpl_free(tpl);
         return rc;
     }
-    t4__fp p = {.name = name, .t = &toks, .err = err, .tpl = tpl, .esc = ESC_HTML};
+    t4__fp p = {.name = name, .t = &toks, .err = err, .tpl = tpl, .esc = ESC_HTML, .max_nodes = max_nodes};
     rc = parse_body(&p, &tpl->body, NULL, NULL, NULL);
     for (size_t i = 0; i < p.nfrom; i++) {
         free(p.from_names[i]);

@@ -19,6 +19,9 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static t4__frond *engine;
 static char *engine_dir;
 static bool engine_debug;
+/* The server's template limits; 0 (no server configured them): the
+ * environment's, else the defaults. */
+static size_t engine_max_size, engine_max_nodes;
 
 static bool env_true(const char *name)
 {
@@ -27,7 +30,7 @@ static bool env_true(const char *name)
                  strcasecmp(v, "on") == 0);
 }
 
-void t4__templates_configure(const char *dir, bool debug)
+void t4__templates_configure(const char *dir, bool debug, size_t max_size, size_t max_nodes)
 {
     pthread_mutex_lock(&lock);
     if (engine)
@@ -36,6 +39,8 @@ void t4__templates_configure(const char *dir, bool debug)
     engine = NULL;
     engine_dir = dir ? strdup(dir) : NULL;
     engine_debug = debug;
+    engine_max_size = max_size;
+    engine_max_nodes = max_nodes;
     pthread_mutex_unlock(&lock);
 }
 
@@ -47,6 +52,7 @@ void t4__templates_shutdown(void)
     free(engine_dir);
     engine = NULL;
     engine_dir = NULL;
+    engine_max_size = engine_max_nodes = 0;
     pthread_mutex_unlock(&lock);
 }
 
@@ -55,12 +61,30 @@ bool t4__templates_debug(void)
     return engine_debug || env_true("TINA4_DEBUG");
 }
 
+/* Called under the lock. */
+static t4__frond *new_engine(void)
+{
+    size_t max_size = engine_max_size, max_nodes = engine_max_nodes;
+    if (!max_size || !max_nodes) {
+        size_t env_size = 0, env_nodes = 0;
+        char *err = NULL;
+        if (t4__frond_env_limits(&env_size, &env_nodes, &err)) /* a bad value: the default */
+            t4_log(T4_LOG_ERROR, "%s", err ? err : "out of memory");
+        free(err);
+        max_size = max_size ? max_size : env_size;
+        max_nodes = max_nodes ? max_nodes : env_nodes;
+    }
+    t4__frond *f = t4__frond_new(engine_dir, engine_debug || env_true("TINA4_DEBUG"));
+    t4__frond_set_template_limits(f, max_size, max_nodes);
+    return f;
+}
+
 /* Renders under the lock; returns 0 or a T4_E code with *err set. */
 static int render(const char *name, const char *source, json_t *ctx, char **out, char **err)
 {
     pthread_mutex_lock(&lock);
     if (!engine)
-        engine = t4__frond_new(engine_dir, engine_debug || env_true("TINA4_DEBUG"));
+        engine = new_engine();
     int rc = T4_ENOMEM;
     if (engine)
         rc = source ? t4__frond_render_string(engine, source, ctx, out, err)

@@ -274,7 +274,8 @@ long long t4__fv_to_int(const json_t *v)
         r = json_integer_value(n);
     } else {
         double d = json_real_value(n);
-        r = (isnan(d) || d >= 9.2e18 || d <= -9.2e18) ? 0 : (long long)d;
+        /* out of range (NaN included) is 0; the bounds are -2^63 and 2^63 */
+        r = d >= -9223372036854775808.0 && d < 9223372036854775808.0 ? (long long)d : 0;
     }
     json_decref(n);
     return r;
@@ -670,19 +671,44 @@ int t4__fv_json_encode(t4__fbuf *b, const json_t *v, long flags)
     return b->oom ? T4_ENOMEM : 0;
 }
 
-/* PHP's round(): pre-rounds to 15 significant digits, halves away from 0. */
+/* PHP's round(): pre-rounds to 15 significant digits, halves away from 0.
+ * places is clamped to -T4F_MAX_PLACES..T4F_MAX_PLACES: a double has no
+ * digit outside 10^-308..10^308 worth rounding at (smaller ones round to 0
+ * at 308 places), and 10^places stays finite. The result is not finite
+ * when rounding up passes the largest double (round(1.7e308, -308)). */
 double t4__fv_php_round(double v, int places)
 {
     if (!isfinite(v) || v == 0.0) {
         return v;
     }
+    places = places < -T4F_MAX_PLACES ? -T4F_MAX_PLACES : places > T4F_MAX_PLACES ? T4F_MAX_PLACES : places;
     double f = pow(10.0, places < 0 ? -places : places);
     double t = places >= 0 ? v * f : v / f;
-    if (!isfinite(t)) {
+    if (!isfinite(t)) { /* v * 10^places: no digit left to round */
         return v;
     }
     char buf[64];
     snprintf(buf, sizeof buf, "%.14e", t);
     double r = round(strtod(buf, NULL)); /* C round(): halves away from zero */
+    return places >= 0 ? r / f : r * f;
+}
+
+/* ceil (up) or floor (!up) at `places` decimals, clamped like
+ * t4__fv_php_round(), with the same non-finite result on overflow. */
+double t4__fv_round_dir(double v, int places, bool up)
+{
+    if (!isfinite(v) || v == 0.0) {
+        return v;
+    }
+    places = places < -T4F_MAX_PLACES ? -T4F_MAX_PLACES : places > T4F_MAX_PLACES ? T4F_MAX_PLACES : places;
+    double f = pow(10.0, places < 0 ? -places : places);
+    double t = places >= 0 ? v * f : v / f;
+    if (!isfinite(t)) {
+        return v;
+    }
+    if (t == 0.0) { /* underflow: a tiny v still rounds away from 0 one way */
+        t = copysign(DBL_MIN, v);
+    }
+    double r = up ? ceil(t) : floor(t);
     return places >= 0 ? r / f : r * f;
 }

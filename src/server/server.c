@@ -447,7 +447,8 @@ int t4_run(const t4_config *cfg_in)
     t4__srv = s;
     pthread_mutex_unlock(&srv_lock);
 
-    t4__templates_configure(s->cfg.templates_dir, s->cfg.debug);
+    t4__templates_configure(s->cfg.templates_dir, s->cfg.debug, s->cfg.template_max_size,
+                            s->cfg.template_max_nodes);
     t4__input_set_limit(s->cfg.max_input_memory);
     int rc = t4__backplane_start(&s->loop, &s->cfg);
     if (rc == 0)
