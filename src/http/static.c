@@ -40,284 +40,6 @@
 #define CHUNK             (64 * 1024)
 #define CHUNKS_PER_REFILL 4
 #define TURN_BUDGET       (1024 * 1024)
-#define MAX_RANGE_SPECS   64
-
-/* ---------------------------------------------------------------- */
-/* Pure helpers                                                       */
-/* ---------------------------------------------------------------- */
-
-static bool is_ows(char ch)
-{
-    return ch == ' ' || ch == '\t';
-}
-
-static void trim(const char **p, size_t *n)
-{
-    while (*n > 0 && is_ows(**p)) {
-        (*p)++;
-        (*n)--;
-    }
-    while (*n > 0 && is_ows((*p)[*n - 1]))
-        (*n)--;
-}
-
-/* Decimal digits at s[0..n) into *out, saturating at UINT64_MAX.
- * Returns how many digits were read. */
-static size_t parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    size_t i = 0;
-    uint64_t v = 0;
-    while (i < n && s[i] >= '0' && s[i] <= '9') {
-        unsigned d = (unsigned)(s[i] - '0');
-        v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
-        i++;
-    }
-    *out = v;
-    return i;
-}
-
-t4__range_result t4__range_parse(const char *v, size_t n, uint64_t size, uint64_t *first, uint64_t *last)
-{
-    if (size == 0)
-        return T4__RANGE_IGNORE; /* an empty file is sent whole (200, no body) */
-    trim(&v, &n);
-    if (n < 6 || strncasecmp(v, "bytes=", 6) != 0)
-        return T4__RANGE_IGNORE;
-    size_t i = 6;
-    unsigned specs = 0, satisfiable = 0;
-    uint64_t f0 = 0, l0 = 0;
-    while (i < n) {
-        while (i < n && (is_ows(v[i]) || v[i] == ','))
-            i++; /* list separators; empty elements are allowed */
-        if (i >= n)
-            break;
-        uint64_t a, b;
-        size_t da = parse_u64(v + i, n - i, &a);
-        i += da;
-        if (i >= n || v[i] != '-')
-            return T4__RANGE_IGNORE;
-        i++;
-        size_t db = parse_u64(v + i, n - i, &b);
-        i += db;
-        if (da == 0 && db == 0)
-            return T4__RANGE_IGNORE; /* "-" alone */
-        while (i < n && is_ows(v[i]))
-            i++;
-        if (i < n && v[i] != ',')
-            return T4__RANGE_IGNORE;
-        if (++specs > MAX_RANGE_SPECS)
-            return T4__RANGE_IGNORE;
-        uint64_t f, l;
-        bool ok;
-        if (da == 0) { /* suffix: the last b bytes */
-            ok = b > 0;
-            f = b >= size ? 0 : size - b;
-            l = size - 1;
-        } else {
-            if (db > 0 && b < a)
-                return T4__RANGE_IGNORE; /* invalid: the whole header is ignored */
-            ok = a < size;
-            f = a;
-            l = (db == 0 || b >= size) ? size - 1 : b;
-        }
-        if (ok && satisfiable++ == 0) {
-            f0 = f;
-            l0 = l;
-        }
-    }
-    if (specs == 0)
-        return T4__RANGE_IGNORE;
-    if (satisfiable == 0)
-        return T4__RANGE_UNSAT;
-    if (specs > 1)
-        return T4__RANGE_IGNORE; /* several ranges: the whole file (no multipart) */
-    *first = f0;
-    *last = l0;
-    return T4__RANGE_ONE;
-}
-
-void t4__etag_make(char *out, uint64_t size, int64_t mtime_sec, long mtime_nsec)
-{
-    uint64_t ns = (uint64_t)mtime_sec * 1000000000u + (uint64_t)mtime_nsec;
-    snprintf(out, T4__ETAG_MAX, "\"%" PRIx64 "-%" PRIx64 "\"", size, ns);
-}
-
-bool t4__etag_list_match(const char *v, size_t n, const char *etag)
-{
-    trim(&v, &n);
-    if (n == 1 && v[0] == '*')
-        return true;
-    size_t elen = strlen(etag), i = 0;
-    while (i < n) {
-        while (i < n && (is_ows(v[i]) || v[i] == ','))
-            i++;
-        if (i >= n)
-            break;
-        if (n - i >= 2 && v[i] == 'W' && v[i + 1] == '/')
-            i += 2; /* weak comparison: W/"x" matches "x" */
-        if (i >= n || v[i] != '"')
-            return false;
-        size_t start = i++;
-        while (i < n && v[i] != '"')
-            i++;
-        if (i >= n)
-            return false;
-        i++;
-        if (i - start == elen && memcmp(v + start, etag, elen) == 0)
-            return true;
-        while (i < n && is_ows(v[i]))
-            i++;
-        if (i < n && v[i] != ',')
-            return false;
-    }
-    return false;
-}
-
-bool t4__if_range_match(const char *v, size_t n, const char *etag, int64_t mtime_sec)
-{
-    trim(&v, &n);
-    if (n == 0)
-        return false;
-    if (v[0] == '"') /* strong comparison */
-        return n == strlen(etag) && memcmp(v, etag, n) == 0;
-    if (v[0] == 'W' && n > 1 && v[1] == '/')
-        return false; /* a weak validator never matches If-Range */
-    int64_t t;
-    return t4__http_date_parse(v, n, &t) && t == mtime_sec;
-}
-
-static const char month_names[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-static const char day_names[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-
-typedef struct {
-    const char *p;
-    size_t n, i;
-} cursor;
-
-static bool cur_char(cursor *c, char ch)
-{
-    if (c->i < c->n && c->p[c->i] == ch) {
-        c->i++;
-        return true;
-    }
-    return false;
-}
-
-/* Exactly `digits` digits (or 1..2 when digits is 0). */
-static bool cur_num(cursor *c, int digits, int *out)
-{
-    int v = 0, k = 0, max = digits ? digits : 2;
-    while (k < max && c->i < c->n && c->p[c->i] >= '0' && c->p[c->i] <= '9') {
-        v = v * 10 + (c->p[c->i] - '0');
-        c->i++;
-        k++;
-    }
-    *out = v;
-    return digits ? k == digits : k > 0;
-}
-
-static bool cur_month(cursor *c, int *out)
-{
-    if (c->n - c->i < 3)
-        return false;
-    for (int m = 0; m < 12; m++) {
-        if (strncmp(c->p + c->i, month_names[m], 3) == 0) {
-            c->i += 3;
-            *out = m;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool cur_time(cursor *c, struct tm *tm)
-{
-    return cur_num(c, 2, &tm->tm_hour) && cur_char(c, ':') && cur_num(c, 2, &tm->tm_min) &&
-           cur_char(c, ':') && cur_num(c, 2, &tm->tm_sec);
-}
-
-bool t4__http_date_parse(const char *v, size_t n, int64_t *out)
-{
-    trim(&v, &n);
-    cursor c = {v, n, 0};
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    size_t w = 0;
-    while (c.i < c.n && ((v[c.i] >= 'A' && v[c.i] <= 'Z') || (v[c.i] >= 'a' && v[c.i] <= 'z'))) {
-        c.i++;
-        w++;
-    }
-    if (w < 3)
-        return false;
-    bool ok;
-    if (cur_char(&c, ',')) {
-        ok = cur_char(&c, ' ') && cur_num(&c, 2, &tm.tm_mday);
-        if (ok && cur_char(&c, ' ')) { /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
-            ok = cur_month(&c, &tm.tm_mon) && cur_char(&c, ' ') && cur_num(&c, 4, &tm.tm_year);
-            tm.tm_year -= 1900;
-        } else if (ok && cur_char(&c, '-')) { /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
-            ok = cur_month(&c, &tm.tm_mon) && cur_char(&c, '-') && cur_num(&c, 2, &tm.tm_year);
-            if (tm.tm_year < 70)
-                tm.tm_year += 100;
-        } else {
-            ok = false;
-        }
-        ok = ok && cur_char(&c, ' ') && cur_time(&c, &tm) && cur_char(&c, ' ') && c.n - c.i == 3 &&
-             strncmp(v + c.i, "GMT", 3) == 0;
-    } else { /* asctime: Sun Nov  6 08:49:37 1994 */
-        ok = cur_char(&c, ' ') && cur_month(&c, &tm.tm_mon) && cur_char(&c, ' ');
-        if (ok)
-            cur_char(&c, ' ');
-        ok = ok && cur_num(&c, 0, &tm.tm_mday) && cur_char(&c, ' ') && cur_time(&c, &tm) &&
-             cur_char(&c, ' ') && cur_num(&c, 4, &tm.tm_year) && c.i == c.n;
-        tm.tm_year -= 1900;
-    }
-    if (!ok || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-        return false;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1)
-        return false;
-    *out = (int64_t)t;
-    return true;
-}
-
-void t4__http_date_format(int64_t t, char *out)
-{
-    if (t < 0)
-        t = 0;
-    if (t > 253402300799) /* 9999-12-31T23:59:59Z keeps the fixed width */
-        t = 253402300799;
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    snprintf(out, 30, "%s, %02u %s %04u %02u:%02u:%02u GMT", day_names[(unsigned)tm.tm_wday % 7u],
-             (unsigned)tm.tm_mday % 100u, month_names[(unsigned)tm.tm_mon % 12u],
-             (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-             (unsigned)tm.tm_sec % 100u);
-}
-
-bool t4__static_path_safe(const char *p, size_t n)
-{
-    if (n == 0 || p[0] != '/' || n >= PATH_MAX / 2)
-        return false;
-    size_t seg = 1;
-    for (size_t i = 1; i <= n; i++) {
-        if (i == n || p[i] == '/') {
-            size_t len = i - seg;
-            if (len == 0 && i != n)
-                return false; /* "//": an empty segment */
-            if (len > 0 && p[seg] == '.')
-                return false; /* ".", "..", ".env", ".git", ... */
-            seg = i + 1;
-            continue;
-        }
-        unsigned char ch = (unsigned char)p[i];
-        if (ch < 0x20 || ch == 0x7f || ch == '\\')
-            return false;
-    }
-    return true;
-}
 
 /* ---------------------------------------------------------------- */
 /* The public folder                                                  */
@@ -511,11 +233,6 @@ void t4__static_on_drain(t4__conn *c)
 /* Answering a request                                                */
 /* ---------------------------------------------------------------- */
 
-static const t4__http_header *header(const t4__http_head *h, const char *name)
-{
-    return t4__http_find_header(h, name);
-}
-
 static void simple(t4__conn *c, int status, t4__res_header *extra, bool head_only, bool keep_alive)
 {
     char body[64];
@@ -597,47 +314,36 @@ bool t4__static_serve(t4__conn *c, const t4__http_head *h, const char *path, siz
         {NULL, "Content-Range", crange},
     };
 
-    /* Conditional GET/HEAD: If-None-Match wins over If-Modified-Since. */
-    const t4__http_header *inm = header(h, "If-None-Match"), *ims;
-    bool not_modified = false;
-    int64_t since;
-    if (inm)
-        not_modified = t4__etag_list_match(inm->value.p, inm->value.n, etag);
-    else if ((ims = header(h, "If-Modified-Since")) &&
-             t4__http_date_parse(ims->value.p, ims->value.n, &since))
-        not_modified = (int64_t)st.st_mtim.tv_sec <= since;
-    if (not_modified) {
+    /* Preconditions, then Range (RFC 9110 13.2.2; static_logic.c). */
+    uint64_t first, last;
+    int status = t4__static_evaluate(h, get, etag, (int64_t)st.st_mtim.tv_sec, size, (int64_t)time(NULL),
+                                     &first, &last);
+    if (status == 412) {
+        close(fd);
+        hs[1].next = NULL; /* the current validators: ETag, Last-Modified */
+        simple(c, 412, hs, head_only, keep_alive);
+        return true;
+    }
+    if (status == 304) {
         close(fd);
         hs[2].next = NULL; /* ETag, Last-Modified, Cache-Control */
         t4__http_write_response(c, 304, NULL, hs, NULL, 0, head_only, keep_alive);
         return true;
     }
-
-    /* Range (GET only, as RFC 9110 defines it), unless If-Range says the
-     * client's copy is stale. */
-    int status = 200;
-    uint64_t first = 0, len = size;
-    const t4__http_header *range = get ? header(h, "Range") : NULL;
-    const t4__http_header *if_range = range ? header(h, "If-Range") : NULL;
-    if (range && (!if_range || t4__if_range_match(if_range->value.p, if_range->value.n, etag,
-                                                  (int64_t)st.st_mtim.tv_sec))) {
-        uint64_t last = 0;
-        t4__range_result rr = t4__range_parse(range->value.p, range->value.n, size, &first, &last);
-        if (rr == T4__RANGE_UNSAT) {
-            close(fd);
-            snprintf(crange, sizeof crange, "bytes */%" PRIu64, size);
-            t4__res_header cr = {NULL, "Content-Range", crange};
-            simple(c, 416, &cr, false, keep_alive);
-            return true;
-        }
-        if (rr == T4__RANGE_ONE) {
-            status = 206;
-            len = last - first + 1;
-            snprintf(crange, sizeof crange, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first, last, size);
-            hs[4].next = &hs[5];
-        } else {
-            first = 0;
-        }
+    if (status == 416) {
+        close(fd);
+        snprintf(crange, sizeof crange, "bytes */%" PRIu64, size);
+        t4__res_header cr = {NULL, "Content-Range", crange};
+        simple(c, 416, &cr, false, keep_alive);
+        return true;
+    }
+    uint64_t len = size;
+    if (status == 206) {
+        len = last - first + 1;
+        snprintf(crange, sizeof crange, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first, last, size);
+        hs[4].next = &hs[5];
+    } else {
+        first = 0;
     }
     if (len > SIZE_MAX) {
         close(fd);

@@ -3,14 +3,16 @@
  *
  * dispatch() calls t4__static_serve() when no HTTP or WebSocket route matched.
  * GET and HEAD are served, with ETag / Last-Modified validators, conditional
- * requests (304) and single byte ranges (206 / 416); other methods on an
+ * requests (412 for If-Match / If-Unmodified-Since, 304 for If-None-Match /
+ * If-Modified-Since) and single byte ranges (206 / 416); other methods on an
  * existing file get 405. Files larger than one refill are streamed: a few
  * 64 KiB preads are queued at a time and the next ones only when the
  * connection's output queue has drained (connection.c calls
  * t4__static_on_drain), so a slow reader costs at most one refill of memory.
  *
- * The pure helpers below (MIME types, Range, ETag matching, HTTP dates, path
- * checks) have no server state and are unit-tested on their own.
+ * The pure helpers below (MIME types in mime.c; Range, ETag matching, HTTP
+ * dates, path checks and the precondition order in static_logic.c) have no
+ * server state and are unit-tested and fuzzed on their own.
  */
 #ifndef T4_HTTP_STATIC_H
 #define T4_HTTP_STATIC_H
@@ -43,6 +45,9 @@ void t4__etag_make(char *out, uint64_t size, int64_t mtime_sec, long mtime_nsec)
  * A malformed list matches nothing. */
 bool t4__etag_list_match(const char *value, size_t n, const char *etag);
 
+/* If-Match: the same list, compared strongly (a W/ tag never matches). */
+bool t4__etag_list_match_strong(const char *value, size_t n, const char *etag);
+
 /* If-Range: true when the value is our strong ETag exactly, or an HTTP date
  * equal to the file's modification time (seconds). */
 bool t4__if_range_match(const char *value, size_t n, const char *etag, int64_t mtime_sec);
@@ -57,6 +62,16 @@ void t4__http_date_format(int64_t t, char *out);
  * empty segment but a final one ("/dir/"), and no segment starting with '.'
  * (so no "." / ".." and no dotfiles such as .env or .git). */
 bool t4__static_path_safe(const char *path, size_t n);
+
+/* The answer to a GET (get) or HEAD for an existing file with entity tag
+ * `etag`, modified at `mtime`, of `size` bytes, at time `now` (seconds),
+ * from the request's preconditions and Range, in the order of RFC 9110
+ * 13.2.2: If-Match (else If-Unmodified-Since) false -> 412; If-None-Match
+ * (else If-Modified-Since, ignored when later than now or repeated) ->
+ * 304; then Range (GET only, one range, If-Range) -> 206 with
+ * *first..*last, or 416; otherwise 200 (*first..*last = the whole file). */
+int t4__static_evaluate(const t4__http_head *h, bool get, const char *etag, int64_t mtime, uint64_t size,
+                        int64_t now, uint64_t *first, uint64_t *last);
 
 /* Answers the request from the public folder. Returns false, having sent
  * nothing, when there is no such file (the caller answers 404). */

@@ -1,6 +1,7 @@
-/* Unit tests of the pure parts of static files (src/http/static.c, mime.c):
- * MIME types, Range parsing, ETag matching, If-Range, HTTP dates and the
- * path safety check. */
+/* Unit tests of the pure parts of static files (src/http/static_logic.c,
+ * mime.c): MIME types, Range parsing, ETag matching, If-Range, HTTP dates,
+ * the path safety check and the precondition order (If-Match,
+ * If-Unmodified-Since, If-None-Match, If-Modified-Since, Range). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -187,6 +188,32 @@ static void test_etag_match(void **state)
     assert_false(inm("\"x\", *", e));
 }
 
+static bool im(const char *v, const char *etag)
+{
+    size_t n = strlen(v);
+    char *copy = malloc(n ? n : 1);
+    memcpy(copy, v, n);
+    bool r = t4__etag_list_match_strong(copy, n, etag);
+    free(copy);
+    return r;
+}
+
+/* If-Match compares strongly: a W/ tag never matches (RFC 9110 13.1.1). */
+static void test_etag_match_strong(void **state)
+{
+    (void)state;
+    const char *e = "\"6-3b9aca05\"";
+    assert_true(im("\"6-3b9aca05\"", e));
+    assert_true(im("\"x\", \"6-3b9aca05\"", e));
+    assert_true(im("W/\"x\", \"6-3b9aca05\"", e));
+    assert_true(im("*", e));
+    assert_false(im("W/\"6-3b9aca05\"", e));
+    assert_false(im("\"x\", W/\"6-3b9aca05\"", e));
+    assert_false(im("", e));
+    assert_false(im("\"x\" \"6-3b9aca05\"", e));
+    assert_false(im("6-3b9aca05", e));
+}
+
 static bool ifr(const char *v, const char *etag, int64_t mtime)
 {
     size_t n = strlen(v);
@@ -317,6 +344,123 @@ static void test_path_safe(void **state)
     free(longp);
 }
 
+/* ---- Preconditions and Range (RFC 9110 13.2.2) ---- */
+
+#define ETAG   "\"6-3b9aca05\""
+#define MTIME  784111777 /* Sun, 06 Nov 1994 08:49:37 GMT */
+#define AT     "Sun, 06 Nov 1994 08:49:37 GMT"
+#define BEFORE "Sun, 06 Nov 1994 08:49:36 GMT"
+#define AFTER  "Sun, 06 Nov 1994 08:49:38 GMT"
+#define NOW    (MTIME + 3600)
+#define FUTURE "Sun, 06 Nov 1994 10:49:37 GMT" /* two hours after MTIME: later than NOW */
+
+static uint64_t ev_first, ev_last;
+
+/* The status for a GET (or HEAD) of a 100-byte file with `headers` (each
+ * "Name: value\r\n"), parsed by the real parser. */
+static int evaluate(bool get, const char *headers)
+{
+    static char req[2048];
+    static t4__http_head h;
+    int n = snprintf(req, sizeof req, "%s /f HTTP/1.1\r\nHost: h\r\n%s\r\n", get ? "GET" : "HEAD", headers);
+    int st = 0;
+    int r = t4__http_parse_head(req, (size_t)n, 0, sizeof req, &h, &st);
+    if (r != n)
+        fail_msg("the parser refused \"%s\": %d", headers, st);
+    return t4__static_evaluate(&h, get, ETAG, MTIME, 100, NOW, &ev_first, &ev_last);
+}
+
+static void test_if_match(void **state)
+{
+    (void)state;
+    assert_int_equal(evaluate(true, ""), 200);
+    assert_int_equal(evaluate(true, "If-Match: " ETAG "\r\n"), 200);
+    assert_int_equal(evaluate(true, "If-Match: *\r\n"), 200);
+    assert_int_equal(evaluate(true, "If-Match: \"a\", " ETAG "\r\n"), 200);
+    assert_int_equal(evaluate(true, "If-Match: \"a\"\r\nIf-Match: " ETAG "\r\n"), 200); /* one list */
+    assert_int_equal(evaluate(true, "If-Match: \"other\"\r\n"), 412);
+    assert_int_equal(evaluate(true, "If-Match: W/" ETAG "\r\n"), 412); /* strong comparison */
+    assert_int_equal(evaluate(true, "If-Match: garbage\r\n"), 412);
+    assert_int_equal(evaluate(false, "If-Match: \"other\"\r\n"), 412); /* HEAD too */
+    /* Evaluated before If-None-Match and Range. */
+    assert_int_equal(evaluate(true, "If-Match: \"other\"\r\nIf-None-Match: " ETAG "\r\n"), 412);
+    assert_int_equal(evaluate(true, "If-Match: \"other\"\r\nRange: bytes=0-1\r\n"), 412);
+    assert_int_equal(evaluate(true, "If-Match: \"other\"\r\nRange: bytes=500-\r\n"), 412);
+    /* True: the next steps run. */
+    assert_int_equal(evaluate(true, "If-Match: " ETAG "\r\nIf-None-Match: " ETAG "\r\n"), 304);
+    assert_int_equal(evaluate(true, "If-Match: " ETAG "\r\nRange: bytes=0-1\r\n"), 206);
+}
+
+static void test_if_unmodified_since(void **state)
+{
+    (void)state;
+    assert_int_equal(evaluate(true, "If-Unmodified-Since: " AT "\r\n"), 200);
+    assert_int_equal(evaluate(true, "If-Unmodified-Since: " AFTER "\r\n"), 200);
+    assert_int_equal(evaluate(true, "If-Unmodified-Since: " BEFORE "\r\n"), 412);
+    assert_int_equal(evaluate(false, "If-Unmodified-Since: " BEFORE "\r\n"), 412);
+    /* Ignored: an invalid date, a repeated one, or with If-Match present. */
+    assert_int_equal(evaluate(true, "If-Unmodified-Since: yesterday\r\n"), 200);
+    assert_int_equal(evaluate(true, "If-Unmodified-Since: " BEFORE "\r\nIf-Unmodified-Since: " BEFORE "\r\n"),
+                     200);
+    assert_int_equal(evaluate(true, "If-Match: " ETAG "\r\nIf-Unmodified-Since: " BEFORE "\r\n"), 200);
+    assert_int_equal(evaluate(true, "If-Match: *\r\nIf-Unmodified-Since: " BEFORE "\r\n"), 200);
+    /* Before If-None-Match / If-Modified-Since. */
+    assert_int_equal(evaluate(true, "If-Unmodified-Since: " BEFORE "\r\nIf-None-Match: " ETAG "\r\n"), 412);
+    assert_int_equal(evaluate(true, "If-Unmodified-Since: " AT "\r\nIf-None-Match: " ETAG "\r\n"), 304);
+}
+
+static void test_if_none_match_and_modified_since(void **state)
+{
+    (void)state;
+    assert_int_equal(evaluate(true, "If-None-Match: " ETAG "\r\n"), 304);
+    assert_int_equal(evaluate(true, "If-None-Match: W/" ETAG "\r\n"), 304); /* weak comparison */
+    assert_int_equal(evaluate(true, "If-None-Match: \"a\"\r\nIf-None-Match: " ETAG "\r\n"), 304);
+    assert_int_equal(evaluate(false, "If-None-Match: *\r\n"), 304);
+    assert_int_equal(evaluate(true, "If-None-Match: \"other\"\r\n"), 200);
+    assert_int_equal(evaluate(true, "If-Modified-Since: " AT "\r\n"), 304);
+    assert_int_equal(evaluate(true, "If-Modified-Since: " AFTER "\r\n"), 304);
+    assert_int_equal(evaluate(true, "If-Modified-Since: " BEFORE "\r\n"), 200);
+    assert_int_equal(evaluate(true, "If-Modified-Since: never\r\n"), 200);
+    /* If-None-Match present: If-Modified-Since is not looked at. */
+    assert_int_equal(evaluate(true, "If-None-Match: \"other\"\r\nIf-Modified-Since: " AT "\r\n"), 200);
+    /* A date later than the server's clock is invalid: ignored (200). */
+    assert_int_equal(evaluate(true, "If-Modified-Since: " FUTURE "\r\n"), 200);
+    assert_int_equal(evaluate(true, "If-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT\r\n"), 200);
+    /* Repeated: more than one member, ignored. */
+    assert_int_equal(evaluate(true, "If-Modified-Since: " AT "\r\nIf-Modified-Since: " AT "\r\n"), 200);
+    /* Exactly now is not in the future. */
+    static t4__http_head h;
+    const char *req = "GET /f HTTP/1.1\r\nHost: h\r\nIf-Modified-Since: " AT "\r\n\r\n";
+    int st;
+    assert_true(t4__http_parse_head(req, strlen(req), 0, 1024, &h, &st) > 0);
+    assert_int_equal(t4__static_evaluate(&h, true, ETAG, MTIME, 100, MTIME, &ev_first, &ev_last), 304);
+    assert_int_equal(t4__static_evaluate(&h, true, ETAG, MTIME, 100, MTIME - 1, &ev_first, &ev_last), 200);
+}
+
+static void test_range_step(void **state)
+{
+    (void)state;
+    assert_int_equal(evaluate(true, "Range: bytes=10-19\r\n"), 206);
+    assert_true(ev_first == 10 && ev_last == 19);
+    assert_int_equal(evaluate(true, "Range: bytes=-5\r\n"), 206);
+    assert_true(ev_first == 95 && ev_last == 99);
+    assert_int_equal(evaluate(true, "Range: bytes=100-\r\n"), 416);
+    assert_int_equal(evaluate(false, "Range: bytes=10-19\r\n"), 200); /* GET only */
+    assert_int_equal(evaluate(true, "Range: bytes=1-2, 5-6\r\n"), 200);
+    assert_int_equal(evaluate(true, "Range: bytes=1-2\r\nRange: bytes=3-4\r\n"), 200);
+    assert_int_equal(evaluate(true, "Range: bytes=10-19\r\nIf-Range: " ETAG "\r\n"), 206);
+    assert_int_equal(evaluate(true, "Range: bytes=10-19\r\nIf-Range: " AT "\r\n"), 206);
+    assert_int_equal(evaluate(true, "Range: bytes=10-19\r\nIf-Range: \"old\"\r\n"), 200);
+    assert_int_equal(evaluate(true, "Range: bytes=10-19\r\nIf-Range: " ETAG "\r\nIf-Range: " ETAG "\r\n"),
+                     200);
+    assert_int_equal(evaluate(true, "Range: bytes=100-\r\nIf-Range: \"old\"\r\n"), 200);
+    assert_int_equal(evaluate(true, "If-None-Match: " ETAG "\r\nRange: bytes=0-1\r\n"), 304);
+    assert_int_equal(evaluate(true, "If-None-Match: \"x\"\r\nRange: bytes=0-1\r\n"), 206);
+    /* 200: the whole file. */
+    assert_int_equal(evaluate(true, ""), 200);
+    assert_true(ev_first == 0 && ev_last == 99);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,9 +470,14 @@ int main(void)
         cmocka_unit_test(test_range_ignored),
         cmocka_unit_test(test_etag_make),
         cmocka_unit_test(test_etag_match),
+        cmocka_unit_test(test_etag_match_strong),
         cmocka_unit_test(test_if_range),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_path_safe),
+        cmocka_unit_test(test_if_match),
+        cmocka_unit_test(test_if_unmodified_since),
+        cmocka_unit_test(test_if_none_match_and_modified_since),
+        cmocka_unit_test(test_range_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
