@@ -11,7 +11,7 @@ int t4__pres_parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
         if (s[i] < '0' || s[i] > '9')
             return -1;
         unsigned d = (unsigned)(s[i] - '0');
-        if (v > (max - d) / 10) /* v * 10 + d > max, without overflow */
+        if (d > max || v > (max - d) / 10) /* v * 10 + d > max, without overflow */
             return -1;
         v = v * 10 + d;
     }

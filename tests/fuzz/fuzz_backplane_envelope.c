@@ -8,12 +8,15 @@
  * Each input is used as a JSON envelope, a binary envelope, base64 text,
  * bytes to base64-encode and a URL. Invariants: no crash or sanitizer
  * report; decoded lengths stay within the input; a decoded message encoded
- * again (JSON, and binary when its ids fit) decodes to the same fields; a
- * parsed URL written back (every user/password byte percent-encoded) parses
- * to the same fields.
+ * again (JSON, and binary when its ids fit) decodes to the same fields,
+ * also when sealed with a MAC (auth.c), which then opens, fits the size
+ * bound of envelope.h, and fails to open after one flipped bit; the input
+ * itself never opens (it would need the key); a parsed URL written back
+ * (every user/password byte percent-encoded) parses to the same fields.
  *
- * FUZZ_SOURCES: src/backplane/envelope.c src/backplane/url.c src/ws/utf8.c src/util/buf.c
- * FUZZ_LIBS: -ljansson
+ * FUZZ_SOURCES: src/backplane/envelope.c src/backplane/url.c src/backplane/auth.c
+ * FUZZ_SOURCES: src/backplane/presence_msg.c src/ws/utf8.c src/util/buf.c
+ * FUZZ_LIBS: -ljansson -lcrypto
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backplane/auth.h"
 #include "backplane/envelope.h"
 #include "backplane/url.h"
 #include "util/buf.h"
@@ -75,6 +79,28 @@ static void check_same(const t4__envelope *e, const char *src, const t4__envelop
         CHECK(strcmp(f->exclude, e->exclude) == 0);
 }
 
+static t4__bp_auth *auth;
+
+/* b (one envelope) sealed: opens, decodes to e's message, and one flipped
+ * bit (chosen by seed) makes it fail to open. */
+static void sealed(t4__buf *b, bool json, const t4__envelope *e, const char *src, size_t seed)
+{
+    CHECK((json ? t4__bp_seal_json(auth, b, 0) : t4__bp_seal_bin(auth, b, 0)) == 0);
+    CHECK(json ? t4__bp_open_json(auth, b->data, b->len) : t4__bp_open_bin(auth, b->data, b->len));
+    bool short_ids = strlen(src) <= 64 && (!e->exclude || strlen(e->exclude) <= 64);
+    if (short_ids)
+        CHECK(b->len <= (json ? t4__envelope_json_max(e->len, e->path_len)
+                              : t4__envelope_bin_max(e->len, e->path_len)));
+    t4__envelope f;
+    CHECK((json ? t4__envelope_decode_json(b->data, b->len, &f)
+                : t4__envelope_decode_bin(b->data, b->len, &f)) == T4__ENV_OK);
+    check_same(e, src, &f);
+    t4__envelope_free(&f);
+    size_t at = seed % b->len;
+    b->data[at] ^= (char)(1 << (seed % 8));
+    CHECK(!(json ? t4__bp_open_json(auth, b->data, b->len) : t4__bp_open_bin(auth, b->data, b->len)));
+}
+
 /* Encode e (src as a C string) both ways and decode again. */
 static void roundtrip(const t4__envelope *e, const char *src)
 {
@@ -88,6 +114,7 @@ static void roundtrip(const t4__envelope *e, const char *src)
         check_fields(&f);
         check_same(e, src, &f);
         t4__envelope_free(&f);
+        sealed(&b, true, e, src, e->len * 31 + e->path_len);
     } else {
         /* Only a src, path or exclude that is not UTF-8 may be refused. */
         CHECK(!t4__utf8_valid((const uint8_t *)src, strlen(src)) ||
@@ -103,6 +130,7 @@ static void roundtrip(const t4__envelope *e, const char *src)
         check_fields(&f);
         check_same(e, src, &f);
         t4__envelope_free(&f);
+        sealed(&b, false, e, src, e->len * 17 + e->path_len);
     }
     t4__buf_free(&b);
 }
@@ -137,7 +165,10 @@ static void check_bin(const char *data, size_t size)
         check_fields(&e);
         CHECK(e.src == data + 6 && e.src_len == T4__BP_ID_LEN);
         CHECK(e.path >= data && e.path + e.path_len <= data + size);
-        CHECK((const char *)e.data == e.path + e.path_len && (const char *)e.data + e.len == data + size);
+        /* The payload runs to the end, or to a MAC (flag bit 1) there. */
+        size_t mac = (data[5] & 2) ? T4__BP_MAC_LEN : 0;
+        CHECK((const char *)e.data == e.path + e.path_len &&
+              (const char *)e.data + e.len + mac == data + size);
         CHECK(!e.exclude || strlen(e.exclude) <= T4__BP_ID_LEN);
         CHECK(t4__envelope_bin_from(data, size, (char[T4__BP_ID_LEN + 1]){0}) ==
               (memcmp(data + 6, (char[T4__BP_ID_LEN]){0}, T4__BP_ID_LEN) == 0));
@@ -238,10 +269,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* Copies of exactly `size` bytes, so reads past the end are caught. */
+    if (!auth)
+        CHECK((auth = t4__bp_auth_new("fuzz key", 8)) != NULL);
     char *copy = malloc(size ? size : 1);
     CHECK(copy);
     if (size)
         memcpy(copy, data, size);
+    /* Made up by the fuzzer: never authentic. */
+    CHECK(!t4__bp_open_json(auth, copy, size) && !t4__bp_open_bin(auth, copy, size));
     check_json(copy, size);
     check_bin(copy, size);
     free(copy);
