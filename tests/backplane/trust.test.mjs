@@ -219,14 +219,19 @@ describe('redis backplane: TINA4_WS_BACKPLANE_SECRET (JSON envelopes)', () => {
     await waitFor(async () => (await cluster(B, path)) === 70, { what: 'the genuine leave' });
   });
 
-  test('an unauthenticated snapshot entry is not applied', async () => {
+  test('a signed snapshot (presence hash) is applied, an unauthenticated one is not', async () => {
     const id = fakeId(0x52);
     const key = `tina4:ws:presence:${id}`;
     await redisPipeline(redis.port, ['HSET', key, '/room/sec-snap', '9', '_seq', '1'],
       ['PEXPIRE', key, '60000'], ['SADD', 'tina4:ws:instances', id]);
+    // A's hash holds a signed count before C starts: C learns it from the
+    // hash (it has missed the change message).
+    const [a] = await clients(A.wsUrl('/room/sec-snap'));
+    await waitFor(async () => (await cluster(B, '/room/sec-snap')) === 1, { what: 'the genuine count on B' });
+    assert.match(await redisCommand(redis.port, 'HGETALL', `tina4:ws:presence:${logs(A).match(/instance ([0-9a-f]{32})/)[1]}`),
+      /\/room\/sec-snap\r\n\$66\r\n1 [0-9a-f]{64}\r\n/);
     const C = await startInstance(redis, { TINA4_WS_BACKPLANE_SECRET: KEY, TINA4_WS_BACKPLANE_HEARTBEAT: '2' });
     try {
-      const [a] = await clients(A.wsUrl('/room/sec-snap'));
       await waitFor(async () => (await cluster(C, '/room/sec-snap')) === 1, { what: 'the genuine count on C' });
       await waitFor(() => /unauthenticated presence/.test(logs(C)), { what: 'the drop log line' });
       assert.equal(await cluster(C, '/room/sec-snap'), 1);
