@@ -102,11 +102,12 @@ static bool is_hex(char c)
 }
 
 /* unreserved / sub-delims (RFC 3986 2.2, 2.3): what a reg-name is made of,
- * besides pct-encoded octets. */
+ * besides pct-encoded octets; all but ',', which would make "Host: a,b" read
+ * as a list of two hosts to anyone treating it as one (no DNS name has it). */
 static bool is_host_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-           (c != 0 && strchr("-._~!$&'()*+,;=", c) != NULL);
+           (c != 0 && strchr("-._~!$&'()*+;=", c) != NULL);
 }
 
 /* Host = uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2-3.2.3): an

@@ -349,12 +349,12 @@ static void test_host(void **state)
         "a-b_c~d.e",
         "xn--bcher-kva.example",
         "a%20b",
-        "!$&'()*+,;=",
+        "!$&'()*+;=",
     };
     static const char *const bad[] = {
-        "",     "a b",  "<x>", "a/b",    "a@b",     "user@h", "a:b", "a:80:80",     "a:8a",
-        ":80",  "[::1", "[]",  "[::1]x", "[::1]:x", "[a b]",  "a%2", "a%zz",        "a\"b",
-        "a\\b", "a{b}", "a|b", "a^b",    "a`b",     "a#b",    "a?b", "caf\xc3\xa9",
+        "",     "a b",  "a,b",  "<x>", "a/b",    "a@b",     "user@h", "a:b", "a:80:80",
+        "a:8a", ":80",  "[::1", "[]",  "[::1]x", "[::1]:x", "[a b]",  "a%2", "a%zz",
+        "a\"b", "a\\b", "a{b}", "a|b", "a^b",    "a`b",     "a#b",    "a?b", "caf\xc3\xa9",
     };
     char req[256];
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
