@@ -5,7 +5,7 @@
 // httpEveryMs. Messages to the parent: {type:'sample', ...} each second,
 // {type:'done', ...} after the parent posts 'stop'.
 import http from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { readServer } from './lib.mjs';
@@ -15,7 +15,20 @@ const t0 = performance.now();
 const wsRtt = [];
 const httpRtt = [];
 const errors = [];
+const spikes = []; // [t (s), ms] of echoes over 100 ms
 let stopping = false;
+
+// This thread's own timer lag: a round trip that is slow while this thread
+// was itself late is (at least partly) the client's delay, not the server's.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+let lagMax = 0;
+let lagAt = performance.now();
+const lagTimer = setInterval(() => {
+  const now = performance.now();
+  lagMax = Math.max(lagMax, now - lagAt - 20);
+  lagAt = now;
+}, 20);
 
 // ---- sampler -------------------------------------------------------------
 let wsMax = 0;
@@ -29,8 +42,9 @@ const sampler = setInterval(() => {
   }
   // An echo still unanswered shows with its age (a stall is visible live).
   const age = inflight ? performance.now() - inflight.at : 0;
-  parentPort.postMessage({ type: 'sample', t, ...s, wsMax: Math.max(wsMax, age), httpMax, errors: errors.length });
+  parentPort.postMessage({ type: 'sample', t, ...s, wsMax: Math.max(wsMax, age), httpMax, lagMax });
   wsMax = 0;
+  lagMax = 0;
   httpMax = 0;
 }, 1000);
 
@@ -58,6 +72,7 @@ function connectWs() {
     const ms = performance.now() - inflight.at;
     wsRtt.push(ms);
     if (ms > wsMax) wsMax = ms;
+    if (ms > 100) spikes.push([(performance.now() - t0) / 1000, ms]);
     inflight = null;
   });
   ws.on('error', (e) => {
@@ -111,10 +126,13 @@ parentPort.on('message', (m) => {
   clearInterval(wsTimer);
   clearInterval(httpTimer);
   clearInterval(sampler);
+  clearInterval(lagTimer);
+  loopDelay.disable();
   // An echo or GET still unanswered counts with its age so far.
   if (inflight) wsRtt.push(performance.now() - inflight.at);
   if (httpBusy !== null) httpRtt.push(performance.now() - httpBusy);
   if (ws) ws.terminate();
-  parentPort.postMessage({ type: 'done', wsRtt, httpRtt, errors });
+  const lag = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+  parentPort.postMessage({ type: 'done', wsRtt, httpRtt, errors, spikes, lag });
   parentPort.close();
 });
