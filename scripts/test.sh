@@ -2,27 +2,72 @@
 # Every test, against the build directory given (default build-asan):
 # unit tests under ctest, then the Node test suites (integration,
 # conformance, backplane, frond.js, browser) against real server processes.
+#
+# A skipped check (php-twig, nginx, python3-websockets... missing) fails the
+# run in CI (CI=true in the environment); elsewhere it is reported loudly at
+# the end and the run goes on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-asan}
 export T4_BUILD=$build
 ulimit -n 65536 2>/dev/null || true
 
+skips=()
+skipped() {
+  skips+=("$1")
+  echo "!! SKIPPED: $1" >&2
+}
+
 echo "== formatting (clang-format, .clang-format)"
 clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' 2>/dev/null || find src include cli tests bench examples -name '*.[ch]')
 
+# Timeouts: a hang should cost little, yet a loaded 2-core machine running
+# ASan must pass. Each is about 3 times the slowest item seen there.
 echo "== unit tests (ctest, $build)"
-(cd "$build" && ctest --output-on-failure --timeout 300)
+(cd "$build" && ctest --output-on-failure --timeout 120)
 
 echo "== fuzz targets, ${FUZZ_SECONDS:-15} s each (tests/fuzz/run.sh)"
 bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"
 
 echo "== Frond vs Twig differential"
-bash tests/frond/differential.sh
+diff_out=$(bash tests/frond/differential.sh) || { echo "$diff_out"; exit 1; }
+echo "$diff_out"
+if grep -q '^skipped' <<<"$diff_out"; then skipped "Frond vs Twig differential ($(grep '^skipped' <<<"$diff_out"))"; fi
 
-suites=()
-for d in tests/integration tests/conformance tests/backplane tests/frondjs tests/browser; do
-  compgen -G "$d/*.test.mjs" >/dev/null && suites+=("$d"/*.test.mjs)
+# Per directory: node's --test-timeout bounds each test file as a whole (and
+# each test in it), so it must cover the slowest file of the directory.
+tap=$(mktemp)
+trap 'rm -f "$tap"' EXIT
+failed=0
+for spec in integration:240 conformance:90 backplane:120 frondjs:60 browser:150; do
+  d=tests/${spec%%:*}
+  secs=${spec##*:}
+  [ -d "$d" ] || continue
+  mapfile -t files < <(find "$d" -name '*.test.mjs' | sort) # subfolders too
+  [ ${#files[@]} -gt 0 ] || continue
+  echo "== $d: ${#files[@]} node test file(s), ${secs} s per file"
+  # spec output for the log, TAP on the side to count skipped tests
+  if ! node --test --test-concurrency=2 --test-timeout=$((secs * 1000)) \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"; then
+    failed=1
+  fi
+  while IFS= read -r line; do
+    skipped "$d: ${line#*ok * - }"
+  done < <(grep -E '^ *ok [0-9]+ - .* # SKIP' "$tap" || true)
+  todo=$(grep -cE '^ *(not )?ok [0-9]+ - .* # TODO' "$tap" || true)
+  if [ "$todo" -gt 0 ]; then
+    echo "!! $d: $todo test(s) marked TODO (known bugs, not counted as failures):" >&2
+    grep -E '^ *(not )?ok [0-9]+ - .* # TODO' "$tap" | sed 's/^ */!!   /' >&2
+  fi
 done
-echo "== ${#suites[@]} node test file(s)"
-node --test --test-concurrency=2 --test-timeout=300000 "${suites[@]}"
+
+if [ ${#skips[@]} -gt 0 ]; then
+  echo "!! ${#skips[@]} check(s) SKIPPED: install what they need (scripts/setup.sh)" >&2
+  for x in "${skips[@]}"; do echo "!!   $x" >&2; done
+  if [ "${CI:-}" = true ]; then
+    echo "!! CI=true: a skipped check fails the run" >&2
+    failed=1
+  fi
+fi
+exit $failed

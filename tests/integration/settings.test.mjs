@@ -3,7 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { binary, startServer } from '../lib/server.mjs';
 
@@ -198,6 +201,31 @@ test('TINA4_HTTP_HEADER_TIMEOUT runs from the first byte: a head trickled a byte
   if (r.got) assert.match(r.got, /^HTTP\/1\.1 408 /);
   // 1 s timeout, a sweep every 0.25 s; the rest is margin for a loaded machine.
   assert.ok(r.after >= 900 && r.after < 4000, `closed ${r.after} ms after the first byte`);
+});
+
+test('TINA4_HTTP_HEADER_TIMEOUT also bounds a client that stops reading its response', async (t) => {
+  // Larger than what the kernel buffers on loopback, so the server cannot
+  // finish writing it while the client does not read.
+  const SIZE = 64 * 1024 * 1024;
+  const dir = mkdtempSync(path.join(tmpdir(), 't4-stall-'));
+  writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(SIZE, 7));
+  const srv = await startServer(BENCH, { env: { TINA4_HTTP_HEADER_TIMEOUT: '1', TINA4_PUBLIC: dir } });
+  t.after(async () => { await srv.stop(); rmSync(dir, { recursive: true, force: true }); });
+  const s = net.connect(srv.port, '127.0.0.1');
+  s.on('error', () => {});
+  let got = 0;
+  const closed = new Promise((resolve) => s.on('close', resolve));
+  await new Promise((r) => s.on('connect', r));
+  s.pause(); // never reads until the server has given up on it
+  s.write('GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n');
+  const t0 = Date.now();
+  await waitFor(() => /client stopped reading its responses; closing/.test(srv.stderr()), 'the server to drop the stalled reader');
+  const took = Date.now() - t0;
+  s.on('data', (d) => { got += d.length; });
+  s.resume();
+  await closed;
+  assert.ok(got < SIZE, `the whole ${SIZE}-byte file arrived: the stalled connection was kept`);
+  assert.ok(took >= 900 && took < 4500, `dropped ${took} ms after its output stalled (timeout 1 s)`);
 });
 
 test('TINA4_MAX_CONNECTIONS refuses connections over the limit, and frees a slot on close', async (t) => {
