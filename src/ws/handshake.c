@@ -1,4 +1,4 @@
-/* The opening handshake: validate the Upgrade, pick the route, answer 101. */
+/* The opening handshake: check the Upgrade (handshake_logic.c), pick the route, answer 101. */
 #include "ws/handshake.h"
 #include "http/request.h"
 #include "http/routes.h"
@@ -6,67 +6,9 @@
 #include "util/mem.h"
 #include "ws/deflate.h"
 #include "ws/ws.h"
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static const char GUID[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-void t4__ws_accept_key(const char *key, size_t len, char out[29])
-{
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0;
-    char in[128];
-    if (len > sizeof in - sizeof GUID)
-        len = sizeof in - sizeof GUID; /* callers pass a validated 24-byte key */
-    memcpy(in, key, len);
-    memcpy(in + len, GUID, sizeof GUID - 1);
-    EVP_Digest(in, len + sizeof GUID - 1, digest, &dlen, EVP_sha1(), NULL);
-    EVP_EncodeBlock((unsigned char *)out, digest, (int)dlen);
-}
-
-/* The key must be base64 of exactly 16 bytes: 24 characters ending "==". */
-static bool key_valid(t4__slice k)
-{
-    if (k.n != 24 || k.p[22] != '=' || k.p[23] != '=')
-        return false;
-    unsigned char out[24];
-    int n = EVP_DecodeBlock(out, (const unsigned char *)k.p, 24);
-    return n == 18; /* DecodeBlock counts the padding: 16 bytes + 2 */
-}
-
-/* RFC 6455 11.3.1 and 11.3.5: Sec-WebSocket-Key and Sec-WebSocket-Version
- * MUST NOT appear more than once in a request. */
-static bool header_at_most_once(const t4__http_head *h, const char *name)
-{
-    size_t n = strlen(name), seen = 0;
-    for (size_t i = 0; i < h->num_headers; i++)
-        if (h->headers[i].name.n == n && strncasecmp(h->headers[i].name.p, name, n) == 0)
-            seen++;
-    return seen <= 1;
-}
-
-static bool origin_allowed(const char *allowed, const t4__http_head *h)
-{
-    if (!allowed || !*allowed || strcmp(allowed, "*") == 0)
-        return true;
-    const t4__http_header *o = t4__http_find_header(h, "Origin");
-    if (!o)
-        return true; /* non-browser clients send no Origin */
-    const char *p = allowed;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *e = p;
-        while (*e && *e != ',' && *e != ' ')
-            e++;
-        if ((size_t)(e - p) == o->value.n && strncasecmp(p, o->value.p, o->value.n) == 0)
-            return true;
-        p = e;
-    }
-    return false;
-}
 
 static bool handshake_only(t4__slice name)
 {
@@ -78,35 +20,11 @@ static bool handshake_only(t4__slice name)
     return false;
 }
 
-/* Does the client's Sec-WebSocket-Protocol list (any number of header lines)
- * contain name exactly? */
-static bool client_offers(const t4__http_head *h, const char *name)
-{
-    size_t nl = strlen(name);
-    for (size_t i = 0; i < h->num_headers; i++) {
-        const t4__http_header *hd = &h->headers[i];
-        if (hd->name.n != 22 || strncasecmp(hd->name.p, "Sec-WebSocket-Protocol", 22) != 0)
-            continue;
-        const char *p = hd->value.p, *end = p + hd->value.n;
-        while (p < end) {
-            while (p < end && (*p == ' ' || *p == ',' || *p == '\t'))
-                p++;
-            const char *e = p;
-            while (e < end && *e != ',' && *e != ' ' && *e != '\t')
-                e++;
-            if ((size_t)(e - p) == nl && memcmp(p, name, nl) == 0)
-                return true;
-            p = e;
-        }
-    }
-    return false;
-}
-
 /* The route's first subprotocol (its order of preference) that the client offers. */
 static const char *select_protocol(const t4__ws_route *route, const t4__http_head *h)
 {
     for (char **p = route->protocols; p && *p; p++)
-        if (client_offers(h, *p))
+        if (t4__ws_client_offers(h, *p))
             return *p;
     return NULL;
 }
@@ -141,30 +59,18 @@ static void add_query(const char *name, const char *value, void *arg)
 void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
 {
     t4__server *s = t4__srv;
-    /* An upgrade is a GET without a body: body bytes would be read as frames. */
-    if (!t4__slice_eq(h->method, "GET") || h->minor_version != 1 || h->content_length > 0 || h->chunked) {
-        t4__http_fail(c, 400, NULL, NULL);
-        return;
-    }
-    if (!header_at_most_once(h, "Sec-WebSocket-Key") || !header_at_most_once(h, "Sec-WebSocket-Version")) {
-        t4__http_fail(c, 400, NULL, NULL);
-        return;
-    }
-    const t4__http_header *ver = t4__http_find_header(h, "Sec-WebSocket-Version");
-    if (!ver || !t4__slice_eq(ver->value, "13")) {
+    int refused = t4__ws_upgrade_check(h, s->cfg.ws_allowed_origins);
+    if (refused == 426) {
         t4__http_fail(c, 426, "Sec-WebSocket-Version", "13");
         return;
     }
+    if (refused) {
+        if (refused == 403)
+            t4_log(T4_LOG_INFO, "WebSocket upgrade refused: origin not in TINA4_WS_ALLOWED_ORIGINS");
+        t4__http_fail(c, refused, NULL, NULL);
+        return;
+    }
     const t4__http_header *key = t4__http_find_header(h, "Sec-WebSocket-Key");
-    if (!key || !key_valid(key->value)) {
-        t4__http_fail(c, 400, NULL, NULL);
-        return;
-    }
-    if (!origin_allowed(s->cfg.ws_allowed_origins, h)) {
-        t4_log(T4_LOG_INFO, "WebSocket upgrade refused: origin not in TINA4_WS_ALLOWED_ORIGINS");
-        t4__http_fail(c, 403, NULL, NULL);
-        return;
-    }
     if (s->stopping) {
         t4__http_fail(c, 503, NULL, NULL);
         return;
@@ -268,19 +174,8 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     t4__ws_accept_key(key->value.p, key->value.n, accept);
     char ext[160];
     size_t ext_len = 0;
-    /* permessage-deflate: the first acceptable offer, across every
-     * Sec-WebSocket-Extensions line (together they form one list). */
-    for (size_t i = 0; s->cfg.ws_compression && i < h->num_headers; i++) {
-        const t4__http_header *hd = &h->headers[i];
-        bool asked = false;
-        int wbits;
-        if (hd->name.n != 24 || strncasecmp(hd->name.p, "Sec-WebSocket-Extensions", 24) != 0 ||
-            !(wbits = t4__pmd_negotiate(hd->value.p, hd->value.n, &asked)))
-            continue;
-        ws->pmd_wbits = (unsigned)wbits & 15u;
-        ext_len = t4__pmd_response(wbits, asked, ext, sizeof ext);
-        break;
-    }
+    if (s->cfg.ws_compression)
+        ws->pmd_wbits = (unsigned)t4__ws_negotiate_deflate(h, ext, sizeof ext, &ext_len) & 15u;
     char proto[300] = "";
     if (ws->protocol)
         snprintf(proto, sizeof proto, "Sec-WebSocket-Protocol: %.250s\r\n", ws->protocol);

@@ -342,3 +342,15 @@ describe('TINA4_HTTP_MAX_HEADERS', () => {
     }
   });
 });
+
+describe('WebSocket key', () => {
+  const upgrade = (key) =>
+    `GET /api/room/a HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+  test('a key that is not base64 of 16 bytes is 400 (a "=" among its characters too)', async () => {
+    assert.equal(await status(upgrade('dGhlIHNhbXBsZSBub2=jZQ==')), 400);
+    assert.equal(await status(upgrade('dGhlIHNhbXBsZSBub25jZ-_==')), 400);
+    const ok = await raw(srv.port, upgrade('dGhlIHNhbXBsZSBub25jZQ=='), { until: (t) => t.includes('\r\n\r\n') });
+    assert.match(ok.text, /^HTTP\/1\.1 101 /);
+    assert.match(ok.text, /Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
+  });
+});
