@@ -15,9 +15,15 @@ before(async () => {
 });
 after(cleanup);
 
-/** Answers every ping with a pong carrying its payload; returns a stop function. */
+/** Answers every ping with a pong carrying its payload, logging every frame.
+ * Returns stop() and until(pred, ms): resolves when pred(log) holds (checked
+ * on every frame), rejects after ms. */
 function autoPong(c, log = []) {
   let on = true;
+  const waiters = new Set();
+  const check = () => {
+    for (const w of waiters) if (w.pred(log)) { waiters.delete(w); clearTimeout(w.timer); w.resolve(); }
+  };
   (async () => {
     while (on) {
       let f;
@@ -28,10 +34,21 @@ function autoPong(c, log = []) {
       }
       log.push(f);
       if (f.opcode === OP.PING) c.write(encodeFrame({ opcode: OP.PONG, payload: f.payload }));
+      check();
     }
   })();
-  return () => {
-    on = false;
+  return {
+    stop() {
+      on = false;
+    },
+    until(pred, ms, what) {
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve };
+        w.timer = setTimeout(() => { waiters.delete(w); reject(new Error(`no ${what} within ${ms} ms (${c.describe()})`)); }, ms);
+        waiters.add(w);
+        check();
+      });
+    },
   };
 }
 
@@ -95,17 +112,17 @@ describe('keep-alive', { concurrency: true }, () => {
   test('a client that answers pings stays connected past the idle timeout', async () => {
     const c = await RawClient.open(idler.port);
     const log = [];
-    const stop = autoPong(c, log);
-    await sleep(1600); // > 3x the idle timeout
+    const pong = autoPong(c, log);
+    // Six pings answered: 1.8 s at 0.3 s apart, over 3x the 0.5 s idle timeout.
+    const pingCount = () => log.filter((f) => f.opcode === OP.PING).length;
+    await pong.until((l) => pingCount() >= 6 || c.ended || l.some((f) => f.opcode === OP.CLOSE), 6000, 'sixth ping');
     assert.equal(c.ended, false, `connection dropped (${c.describe()})`);
-    const pings = log.filter((f) => f.opcode === OP.PING);
-    assert.ok(pings.length >= 2, `expected pings to answer, saw ${pings.length}`);
+    assert.ok(pingCount() >= 6);
     assert.equal(log.filter((f) => f.opcode === OP.CLOSE).length, 0, 'no close while answering pings');
     // Still usable (the pong loop keeps reading; the echo lands in its log).
     c.write(encodeFrame({ opcode: OP.TEXT, payload: 'still here' }));
-    const deadline = Date.now() + 2000;
-    while (!log.some((f) => f.opcode === OP.TEXT) && Date.now() < deadline) await sleep(10);
-    stop();
+    await pong.until((l) => l.some((f) => f.opcode === OP.TEXT), 2000, 'echo');
+    pong.stop();
     const echo = log.find((f) => f.opcode === OP.TEXT);
     assert.ok(echo, `no echo (${c.describe()})`);
     assert.equal(echo.payload.toString(), 'still here');

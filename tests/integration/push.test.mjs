@@ -79,3 +79,24 @@ test('push from another thread: queued, delivered in call order to the path only
   assert.deepEqual(r2.body.results, [0, 0, 0]);
   await Promise.all([a, b, other].map((c) => c.close()));
 });
+
+test('a push over TINA4_WS_MAX_MESSAGE is refused, not sent (exactly the limit is sent)', async (t) => {
+  const small = await startServer('tests/servers/api_server', { env: { TINA4_WS_MAX_MESSAGE: '1024' } });
+  t.after(() => small.stop());
+  const c = await open(small.wsUrl('/api/room/limit'));
+  await c.nextJson((j) => j.event === 'open');
+  const push = (body) => getJson(small.url('/api/push/api/room/limit'), { method: 'POST', body });
+  for (const [len, status] of [[1025, 400], [64 * 1024, 400], [1024, 200]]) {
+    const r = await push(Buffer.alloc(len, 120));
+    assert.equal(r.status, status, `a ${len}-byte push`);
+    if (status === 400) assert.ok(r.body.delivered < 0, `a ${len}-byte push: ${JSON.stringify(r.body)}`);
+    else assert.deepEqual(r.body, { delivered: 1 });
+  }
+  // The refused ones never went out: the first message the client gets is the one of exactly 1024 bytes.
+  const m = await c.next((x) => x.binary || !x.data.startsWith('{'));
+  assert.equal(m.data.length, 1024);
+  const logged = () => /refused: over TINA4_WS_MAX_MESSAGE \(1024\)/.test(small.stderr());
+  for (const deadline = Date.now() + 3000; !logged() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(logged(), 'the refusal is logged'); // (through a pipe: waited for above)
+  c.ws.terminate();
+});
