@@ -6,6 +6,15 @@ import {
   HEARTBEAT, clients, count, redisCommand, redisPipeline, sleep, startInstance, startRedis, waitFor,
 } from './helpers.mjs';
 
+// No "nothing arrives within N ms" waits: a check that a client got no
+// (more) messages sends a marker that must be the client's very next
+// message. Messages of one publisher (instance) arrive in publish order, so
+// anything wrongly delivered before the marker would show up first.
+const push = (srv, path, body) => fetch(srv.url(`/push${path}`), { method: 'POST', body });
+async function nextIs(x, want, what) {
+  assert.equal((await x.next()).data, want, what);
+}
+
 describe('redis backplane: three instances', () => {
   let redis;
   let A, B, C;
@@ -24,8 +33,13 @@ describe('redis backplane: three instances', () => {
     for (const x of [a, b, c]) assert.deepEqual(await x.next(), { data: 'hello from A', binary: false });
     c.ws.send('hello from C');
     for (const x of [a, b, c]) assert.equal((await x.next()).data, 'hello from C');
-    // No duplicates: nothing else arrives.
-    for (const x of [a, b, c]) assert.ok(await x.nothing(300), 'a message arrived twice');
+    // No duplicates: each publisher's marker is the next thing from it.
+    a.ws.send('end A');
+    c.ws.send('end C');
+    for (const x of [a, b, c]) {
+      const got = [(await x.next()).data, (await x.next()).data].sort();
+      assert.deepEqual(got, ['end A', 'end C'], 'a message arrived twice');
+    }
     await Promise.all([a, b, c].map((x) => x.close()));
   });
 
@@ -35,8 +49,11 @@ describe('redis backplane: three instances', () => {
     a.ws.send('only iso');
     assert.equal((await b.next()).data, 'only iso');
     assert.equal((await a.next()).data, 'only iso');
-    assert.ok(await other.nothing(300));
-    assert.ok(await otherRoute.nothing(50));
+    // A published 'only iso' before these pushes: had the others heard it, it would come first.
+    await push(A, '/room/iso-2', 'marker 1');
+    await nextIs(other, 'marker 1', 'another room heard it');
+    await push(A, '/others/iso', 'marker 2');
+    await nextIs(otherRoute, 'marker 2', 'another route heard it');
     await Promise.all([a, b, other, otherRoute].map((x) => x.close()));
   });
 
@@ -45,13 +62,15 @@ describe('redis backplane: three instances', () => {
       A.wsUrl('/others/x'), A.wsUrl('/others/x'), B.wsUrl('/others/x'), C.wsUrl('/others/x'));
     sender.ws.send('not to me');
     for (const x of [sameInstance, b, c]) assert.equal((await x.next()).data, 'not to me');
-    assert.ok(await sender.nothing(300), 'the sender got its own exclude-self broadcast');
     // The exclusion is by connection id, not by instance: a client of B
     // sending reaches A's clients and the other B client... there is none,
-    // so check A's two.
+    // so check A's two. (B's message was published after A's reached C: had
+    // the sender got its own, it would come before this.)
     b.ws.send('from b');
-    for (const x of [sender, sameInstance, c]) assert.equal((await x.next()).data, 'from b');
-    assert.ok(await b.nothing(300));
+    await nextIs(sender, 'from b', 'the sender got its own exclude-self broadcast');
+    for (const x of [sameInstance, c]) assert.equal((await x.next()).data, 'from b');
+    await push(B, '/others/x', 'marker');
+    await nextIs(b, 'marker', 'b got its own exclude-self broadcast');
     await Promise.all([sender, sameInstance, b, c].map((x) => x.close()));
   });
 
@@ -143,7 +162,9 @@ describe('redis backplane: three instances', () => {
     const m = await b.next();
     assert.equal(m.binary, true);
     assert.deepEqual([...m.data], [1, 2]);
-    assert.ok(await b.nothing(200));
+    await redisCommand(redis.port, 'PUBLISH', 'tina4:ws',
+      JSON.stringify({ src: 'python-instance', kind: 'path', path: '/room/foreign', exclude: null, room: null, text: 'end' }));
+    await nextIs(b, 'end', 'something else was delivered');
     assert.match(B.stderr() + B.stdout(), /ignoring a malformed envelope/);
     await b.close();
   });
@@ -190,11 +211,15 @@ describe('redis backplane: binary envelopes (TINA4_WS_BACKPLANE_FORMAT=binary)',
     const m = await a.next();
     assert.equal(m.binary, true);
     assert.deepEqual([...m.data], [9, 8, 7]);
-    assert.ok(await a.nothing(200));
-    assert.ok(await b.nothing(10));
-    assert.ok(await j.nothing(10));
+    b.ws.send('end b');
+    await nextIs(a, 'end b', 'a got its own message back');
+    a.ws.send('end a');
+    await nextIs(b, 'end a', 'b got its own message back');
     j.ws.send('json only');
-    assert.ok(await a.nothing(300));
+    await push(J, '/others/bin', 'marker j');
+    await nextIs(j, 'marker j', 'the JSON instance heard a binary envelope');
+    await push(A, '/others/bin', 'marker a');
+    await nextIs(a, 'marker a', 'a binary instance heard a JSON envelope');
     await Promise.all([a, b, j].map((x) => x.close()));
   });
 });
@@ -226,13 +251,16 @@ describe('redis backplane: AUTH and SELECT from the URL', () => {
   });
 
   test('a wrong password: one clear warning, local service goes on', async () => {
-    const C = await startInstance(redis, { NO_WAIT: '1', TINA4_WS_BACKPLANE_URL: `redis://:wrong@127.0.0.1:${redis.port}/3` });
+    const C = await startInstance(redis, {
+      NO_WAIT: '1', TINA4_LOG_LEVEL: 'debug', TINA4_WS_BACKPLANE_URL: `redis://:wrong@127.0.0.1:${redis.port}/3`,
+    });
     try {
       await waitFor(() => /cannot reach Redis .*AUTH refused/.test(C.stderr() + C.stdout()), { what: 'AUTH warning' });
       const [c1, c2] = await clients(C.wsUrl('/room/auth'), C.wsUrl('/room/auth'));
       c1.ws.send('local');
       assert.equal((await c2.next()).data, 'local');
-      await sleep(800);
+      // Two more attempts (logged at debug level): still one warning.
+      await waitFor(() => ((C.stderr() + C.stdout()).match(/backplane: reconnect to .* failed/g) || []).length >= 2, { what: 'two retries' });
       assert.equal(((C.stderr() + C.stdout()).match(/cannot reach Redis/g) || []).length, 1);
       await Promise.all([c1, c2].map((x) => x.close()));
     } finally {
