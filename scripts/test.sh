@@ -62,6 +62,11 @@ for spec in integration:240 conformance:90 backplane:120 frondjs:60 browser:150;
   fi
 done
 
+# Every kind of load at once; fails on RSS drift, an fd leak or a stalled
+# canary (bench/soak/README.md). SOAK_SECONDS: how long (at least 10).
+echo "== soak, ${SOAK_SECONDS:-120} s of mixed load (bench/soak/run.sh)"
+bash bench/soak/run.sh "$build" "${SOAK_SECONDS:-120}" || failed=1
+
 if [ ${#skips[@]} -gt 0 ]; then
   echo "!! ${#skips[@]} check(s) SKIPPED: install what they need (scripts/setup.sh)" >&2
   for x in "${skips[@]}"; do echo "!!   $x" >&2; done

@@ -65,7 +65,7 @@ const CFG = {
   rssTolMb: env('SOAK_RSS_TOL_MB', 4),
   settleS: env('SOAK_SETTLE_S', 20),
   canaryMaxMs: env('SOAK_CANARY_MAX_MS', 500),
-  canaryP99Ms: env('SOAK_CANARY_P99_MS', 200),
+  canaryP99Ms: env('SOAK_CANARY_P99_MS', 250),
   maxErrors: env('SOAK_MAX_ERRORS', 0),
 };
 
