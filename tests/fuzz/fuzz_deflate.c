@@ -5,9 +5,11 @@
  * FUZZ_SOURCES: src/ws/deflate.c src/ws/frame.c src/util/sbuf.c
  * FUZZ_LIBS: -lz
  *
- * Input layout: byte 0 picks the mode (low 2 bits) and flags, byte 1 the
- * message limit, byte 2 a window size / bomb size, bytes 3-4 seed the cut
- * points and masks; the rest is the payload. Modes:
+ * Input layout: byte 0 picks the mode (low 2 bits) and flags (4: trim the
+ * output buffer first, 64: free all zlib state first, 8: binary, 16-32: zlib
+ * level of a bomb), byte 1 the message limit, byte 2 a window size / bomb
+ * size, bytes 3-4 seed the cut points and masks; the rest is the payload.
+ * Modes:
  *   0 hostile inflate: t4__pmd_inflate on the payload gives the same verdict
  *     (OK / too big / corrupt) and the same bytes as a one-pass zlib
  *     reference; memory grows by at most the limit plus one chunk; a good
@@ -25,7 +27,6 @@
  *     buffer's growth steps), deflated by zlib at level 0/1/6/9, inflates
  *     exactly when it fits the limit and is too big otherwise.
  */
-#include <sanitizer/allocator_interface.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,15 @@
 #include "util/sbuf.h"
 #include "ws/deflate.h"
 #include "ws/frame.h"
+
+/* ASan's count of live heap bytes; weak, so that a build without ASan (for
+ * coverage reports, say) links and just skips the memory check. */
+size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+
+static size_t heap_bytes(void)
+{
+    return __sanitizer_get_current_allocated_bytes ? __sanitizer_get_current_allocated_bytes() : 0;
+}
 
 #define CHECK(c)                                                                                             \
     do {                                                                                                     \
@@ -153,9 +163,9 @@ static uint8_t *ref_deflate(const uint8_t *in, size_t len, int level, int wbits,
  * (plus zlib's own state and window on first use). */
 static t4__pmd_status inflate_checked(const uint8_t *in, size_t len, size_t max, char **out, size_t *out_len)
 {
-    size_t before = __sanitizer_get_current_allocated_bytes();
+    size_t before = heap_bytes();
     t4__pmd_status st = t4__pmd_inflate(in, len, max, out, out_len);
-    size_t after = __sanitizer_get_current_allocated_bytes();
+    size_t after = heap_bytes();
     CHECK(after <= before || after - before <= max + 2 + 16384 + 64 * 1024);
     CHECK(st == T4__PMD_OK || st == T4__PMD_TOO_BIG || st == T4__PMD_CORRUPT || st == T4__PMD_NOMEM);
     bool same;
@@ -439,6 +449,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = size - 5;
     if (flags & 4)
         t4__pmd_trim(); /* a large output buffer goes: the next inflate starts afresh */
+    if (flags & 64)
+        t4__pmd_cleanup(); /* every stream and buffer goes: as after a restart */
     switch (flags & 3) {
     case 0:
         fuzz_inflate(p, n, max);
