@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static int env_size(const char *name, size_t *out, char **err)
+static int env_size(const char *name, const char *what, size_t *out, char **err)
 {
     const char *v = getenv(name);
     if (!v || !*v) {
@@ -29,7 +29,7 @@ static int env_size(const char *name, size_t *out, char **err)
         end += (*end == 'i' && (end[1] == 'B' || end[1] == 'b')) ? 2 : 1;
     }
     if (errno || *end || v[0] == '-' || n == 0 || n > SIZE_MAX / mult) {
-        *err = t4__fasprintf("%s=%s: expected a positive size in bytes (K, M, G suffixes allowed)", name, v);
+        *err = t4__fasprintf("%s=%s: expected a positive %s (K, M, G suffixes allowed)", name, v, what);
         return -1;
     }
     *out = (size_t)(n * mult);
@@ -39,8 +39,8 @@ static int env_size(const char *name, size_t *out, char **err)
 int t4__frond_env_limits(size_t *max_size, size_t *max_nodes, char **err)
 {
     *err = NULL;
-    if (env_size("TINA4_TEMPLATE_MAX_SIZE", max_size, err) ||
-        env_size("TINA4_TEMPLATE_MAX_NODES", max_nodes, err)) {
+    if (env_size("TINA4_TEMPLATE_MAX_SIZE", "size in bytes", max_size, err) ||
+        env_size("TINA4_TEMPLATE_MAX_NODES", "number of nodes", max_nodes, err)) {
         return -1;
     }
     return 0;

@@ -134,7 +134,8 @@ static int oom(t4__fp *p)
 
 static int push_arg(t4__fp *p, t4__fexpr *e, t4__fexpr *a)
 {
-    t4__fexpr **v = realloc(e->args, (e->nargs + 1) * sizeof *v);
+    size_t cap = t4__fp_grow(e->nargs);
+    t4__fexpr **v = cap ? realloc(e->args, cap * sizeof *v) : e->args;
     if (!v) {
         t4__fexpr_free(a);
         return oom(p);

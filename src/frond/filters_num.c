@@ -30,7 +30,7 @@ FILTER(t4__ff_round)
                            "the round filter only supports the \"common\", \"ceil\", and \"floor\" methods");
     }
     free(method);
-    if (!rc && !isfinite(r)) { /* rounding up past the largest double */
+    if (!rc && !isfinite(r)) { /* ceil/floor past the largest double */
         rc = t4__frs_error(st, e->line, e->col, "the result is not a finite number");
     }
     if (!rc) {

@@ -264,8 +264,8 @@ bool t4__fv_too_deep(const json_t *v, int levels);
 json_t *t4__fv_str_new(const char *s, size_t n);
 int t4__fv_json_encode(t4__fbuf *b, const json_t *v, long flags);
 /* Rounding at `places` decimals (negative: tens, hundreds...), places
- * clamped to -T4F_MAX_PLACES..T4F_MAX_PLACES. The result may be infinite
- * (rounding up past the largest double): callers report that. */
+ * clamped to -T4F_MAX_PLACES..T4F_MAX_PLACES. t4__fv_round_dir() may give
+ * an infinite result (ceil past the largest double): callers report that. */
 #define T4F_MAX_PLACES 308
 double t4__fv_php_round(double v, int places);
 double t4__fv_round_dir(double v, int places, bool up); /* ceil (up) or floor */

@@ -19,6 +19,14 @@ typedef struct {
     bool over;        /* max_nodes passed: that error is the one reported */
 } t4__fp;
 
+/* Arrays of the tree grow by doubling without storing a capacity: one of n
+ * items has room for the next unless n is 0 or a power of two (growing one
+ * slot at a time costs O(n^2) copies on a 100000-item array). */
+static inline size_t t4__fp_grow(size_t n)
+{
+    return (n & (n - 1)) == 0 ? (n ? 2 * n : 1) : 0;
+}
+
 t4__ftok *t4__fp_tok(t4__fp *p);
 bool t4__fp_is(t4__fp *p, t4__ftok_type type, const char *s);
 bool t4__fp_accept(t4__fp *p, t4__ftok_type type, const char *s);

@@ -78,7 +78,8 @@ static int push(t4__fp *p, t4__fnodes *l, t4__fnode *n)
 
 static int push_ptr(t4__fp *p, void ***v, size_t *n, void *item)
 {
-    void **nv = realloc(*v, (*n + 1) * sizeof *nv);
+    size_t cap = t4__fp_grow(*n);
+    void **nv = cap ? realloc(*v, cap * sizeof *nv) : *v;
     if (!nv) {
         return oom(p);
     }
@@ -89,6 +90,9 @@ static int push_ptr(t4__fp *p, void ***v, size_t *n, void *item)
 
 static int push_name(t4__fp *p, t4__fnode *n, const char *s)
 {
+    if (!t4__fp_node(p, NULL)) { /* names count as nodes */
+        return oom(p);
+    }
     char *c = strdup(s);
     if (!c) {
         return oom(p);
@@ -320,11 +324,15 @@ static int parse_macro(t4__fp *p, const t4__ftok *open)
         if ((rc = expect_name(p, &a))) {
             return rc;
         }
-        char **np = realloc(m->params, (m->nparams + 1) * sizeof *np);
+        if (!t4__fp_node(p, a)) { /* parameters count as nodes */
+            return oom(p);
+        }
+        size_t cap = t4__fp_grow(m->nparams);
+        char **np = cap ? realloc(m->params, cap * sizeof *np) : m->params;
         if (np) {
             m->params = np;
         }
-        t4__fexpr **nd = realloc(m->defaults, (m->nparams + 1) * sizeof *nd);
+        t4__fexpr **nd = cap ? realloc(m->defaults, cap * sizeof *nd) : m->defaults;
         if (nd) {
             m->defaults = nd;
         }

@@ -674,8 +674,8 @@ int t4__fv_json_encode(t4__fbuf *b, const json_t *v, long flags)
 /* PHP's round(): pre-rounds to 15 significant digits, halves away from 0.
  * places is clamped to -T4F_MAX_PLACES..T4F_MAX_PLACES: a double has no
  * digit outside 10^-308..10^308 worth rounding at (smaller ones round to 0
- * at 308 places), and 10^places stays finite. The result is not finite
- * when rounding up passes the largest double (round(1.7e308, -308)). */
+ * at 308 places), and 10^places stays finite. Like PHP, a result past the
+ * largest double gives v unchanged (round(1.7e308, -308) is 1.7e308). */
 double t4__fv_php_round(double v, int places)
 {
     if (!isfinite(v) || v == 0.0) {
@@ -684,17 +684,19 @@ double t4__fv_php_round(double v, int places)
     places = places < -T4F_MAX_PLACES ? -T4F_MAX_PLACES : places > T4F_MAX_PLACES ? T4F_MAX_PLACES : places;
     double f = pow(10.0, places < 0 ? -places : places);
     double t = places >= 0 ? v * f : v / f;
-    if (!isfinite(t)) { /* v * 10^places: no digit left to round */
+    if (!isfinite(t) || fabs(t) >= 1e15) { /* like PHP: no digit left to round */
         return v;
     }
     char buf[64];
     snprintf(buf, sizeof buf, "%.14e", t);
     double r = round(strtod(buf, NULL)); /* C round(): halves away from zero */
-    return places >= 0 ? r / f : r * f;
+    r = places >= 0 ? r / f : r * f;
+    return isfinite(r) ? r : v; /* like PHP: past the largest double, v as it is */
 }
 
 /* ceil (up) or floor (!up) at `places` decimals, clamped like
- * t4__fv_php_round(), with the same non-finite result on overflow. */
+ * t4__fv_php_round(). The result is infinite when it passes the largest
+ * double (ceil(1.7e308, -308) is 2e308): the caller reports that. */
 double t4__fv_round_dir(double v, int places, bool up)
 {
     if (!isfinite(v) || v == 0.0) {
@@ -703,7 +705,7 @@ double t4__fv_round_dir(double v, int places, bool up)
     places = places < -T4F_MAX_PLACES ? -T4F_MAX_PLACES : places > T4F_MAX_PLACES ? T4F_MAX_PLACES : places;
     double f = pow(10.0, places < 0 ? -places : places);
     double t = places >= 0 ? v * f : v / f;
-    if (!isfinite(t)) {
+    if (!isfinite(t) || fabs(t) >= 0x1p52) { /* already a whole number of units */
         return v;
     }
     if (t == 0.0) { /* underflow: a tiny v still rounds away from 0 one way */

@@ -20,7 +20,7 @@
  * FUZZ_SOURCES: src/frond/expr.c src/frond/filters.c src/frond/filters_arr.c src/frond/filters_num.c
  * FUZZ_SOURCES: src/frond/filters_str.c src/frond/functions.c src/frond/lexer.c src/frond/loader.c
  * FUZZ_SOURCES: src/frond/parser.c src/frond/render.c src/frond/tests.c src/frond/utf8.c
- * FUZZ_SOURCES: src/frond/value.c
+ * FUZZ_SOURCES: src/frond/value.c src/frond/env.c
  * FUZZ_LIBS: -ljansson -lm
  */
 #include <stdint.h>
@@ -78,6 +78,8 @@ static void setup(void)
      * under the sanitizers; lower ones keep every input well inside
      * -timeout while still reaching them. */
     t4__frond_set_limits(engine, 20000, 8u << 20);
+    /* A node limit an input of a few KB can reach (the default is 100000). */
+    t4__frond_set_template_limits(engine, 0, 2000);
     json_error_t jerr;
     ctx = json_loads(ctx_json, 0, &jerr);
     CHECK(engine && ctx);
