@@ -273,6 +273,7 @@ int t4_config_from_env(t4_config *c)
     if (c->http_max_headers > T4__HTTP_MAX_HEADERS) {
         t4_log(T4_LOG_ERROR, "TINA4_HTTP_MAX_HEADERS=%zu: at most %d", c->http_max_headers,
                T4__HTTP_MAX_HEADERS);
+        c->http_max_headers = 0; /* refused: no second message from the defaults */
         bad = 1;
     }
     bad |= parse_size("TINA4_TEMPLATE_MAX_SIZE", &c->template_max_size);
