@@ -24,7 +24,7 @@ run: setup all
 	@bash scripts/run-demo.sh $(BUILD)
 
 # Every test runs against the sanitizer build; ASan aborts on the first error.
-test: setup asan
+test: setup all asan
 	@bash scripts/test.sh $(ASAN_BUILD)
 
 test-unit: asan

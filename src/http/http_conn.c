@@ -11,6 +11,7 @@
 #include "http/routes.h"
 #include "http/static.h"
 #include "server/input_budget.h"
+#include "server/output_budget.h"
 #include "util/log.h"
 #include "ws/handshake.h"
 #include <stdlib.h>
@@ -31,7 +32,9 @@ struct t4__http_state {
     t4__chunked chunk;
 };
 
-#define PIPELINE_OUT_LIMIT (1024 * 1024) /* stop reading while this much output is queued */
+/* A connection with this much output queued gets no further request
+ * processed until it drains (a client pipelining faster than it reads). */
+#define PIPELINE_OUT_LIMIT (1024 * 1024)
 
 static t4__http_state *state(t4__conn *c)
 {
@@ -51,6 +54,35 @@ void t4__http_free(t4__conn *c)
         free(c->http);
         c->http = NULL;
     }
+}
+
+size_t t4__http_input_held(const t4__conn *c)
+{
+    return c->http ? c->http->head.cap + c->http->body.cap : 0;
+}
+
+bool t4__http_body_pending(const t4__conn *c)
+{
+    return c->http && c->http->phase != PHASE_HEAD;
+}
+
+void t4__http_too_slow(t4__conn *c)
+{
+    t4__http_free(c); /* the partial body's memory goes back now */
+    t4__input_free(&c->in);
+    t4__http_fail(c, 408, NULL, NULL);
+}
+
+/* Whether the next request must wait for this connection's output to drain:
+ * a file is being sent, too much output is queued for it, or the server's
+ * output budget is spent and some is queued for it. */
+static bool output_paused(const t4__conn *c)
+{
+    if (c->stream)
+        return true;
+    if (c->out_bytes == 0)
+        return false;
+    return c->out_bytes > PIPELINE_OUT_LIMIT || t4__output_over();
 }
 
 void t4__http_reset_clock(t4__conn *c)
@@ -176,8 +208,6 @@ static void dispatch(t4__conn *c, const t4__http_head *h, char *body, size_t bod
     t4__arena_reset(a);
     if (!keep_alive)
         t4__conn_close_graceful(c);
-    else if (c->out_bytes > PIPELINE_OUT_LIMIT)
-        t4__conn_read_stop(c); /* a client pipelining faster than it reads */
 }
 
 static size_t on_head(t4__conn *c, char *data, size_t len)
@@ -261,11 +291,17 @@ size_t t4__http_process(t4__conn *c, char *data, size_t len)
 {
     if (c->close_after_flush)
         return len; /* the response that ends this connection is queued */
-    if (c->stream)
-        return 0; /* a file is being sent: later requests wait (in order) */
     t4__http_state *st = c->http;
-    if (!st || st->phase == PHASE_HEAD)
+    if (!st || st->phase == PHASE_HEAD) {
+        if (output_paused(c)) {
+            /* Later requests wait, unprocessed, in the input buffer (within
+             * the input budget) until the output drains: answering them now
+             * would let a client that never reads multiply our memory. */
+            t4__conn_read_stop(c);
+            return 0;
+        }
         return on_head(c, data, len);
+    }
     const t4_config *cfg = &t4__srv->cfg;
     if (st->phase == PHASE_BODY) {
         size_t n = len < st->remaining ? len : (size_t)st->remaining;

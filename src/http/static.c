@@ -133,26 +133,6 @@ void t4__static_free(t4__conn *c)
     stream_free(c);
 }
 
-/* Processes requests that arrived while the file was being sent (what
- * on_read would have done with them), now that the file is fully queued. */
-static void resume_input(t4__conn *c)
-{
-    size_t used = 0;
-    while (used < c->in.len && !c->closing && !c->discard_input) {
-        char *p = c->in.data + used;
-        size_t left = c->in.len - used;
-        size_t more = c->kind == T4__CONN_WS ? t4__ws_process(c, p, left) : t4__http_process(c, p, left);
-        if (more == 0)
-            break;
-        used += more;
-    }
-    if (c->closing || c->discard_input || used >= c->in.len)
-        t4__buf_free(&c->in);
-    else
-        t4__buf_consume(&c->in, used);
-    t4__ws_fire_pending();
-}
-
 static void on_idle(uv_idle_t *h);
 
 /* Queues the next part of the file. from_drain: called when the queue has
@@ -199,7 +179,7 @@ static void refill(t4__conn *c, bool from_drain)
     if (fs->off >= fs->end) {
         stream_free(c);
         if (from_drain)
-            resume_input(c);
+            t4__conn_process_input(c); /* requests that arrived while it was sent */
     }
     return;
 fail:

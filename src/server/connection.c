@@ -170,8 +170,9 @@ static void after_drain(t4__conn *c)
         t4__ws_on_drain(c);
     if (c->q_len == 0 && c->close_after_flush && !c->closing)
         t4__conn_close_graceful(c);
-    else if (c->q_len == 0 && c->read_stopped && !c->close_after_flush && !c->shutting_down)
-        t4__conn_read_start(c); /* HTTP pipelining backpressure relieved */
+    else if (c->q_len == 0 && !c->close_after_flush && !c->shutting_down && !c->closing &&
+             (c->read_stopped || c->in.len > 0))
+        t4__conn_process_input(c); /* output backpressure relieved: requests that waited go on */
 }
 
 static void on_write(uv_write_t *w, int status)

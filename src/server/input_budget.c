@@ -1,5 +1,6 @@
 /* The server-wide budget for buffered input (see input_budget.h). */
 #include "server/input_budget.h"
+#include "server/slow_clients.h"
 #include "tina4.h"
 #include "util/log.h"
 #include <time.h>
@@ -20,6 +21,10 @@ size_t t4__input_in_use(void)
 int t4__input_reserve(t4__buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
+    /* Before refusing, memory held by clients too slow to deserve it is
+     * taken back (server/slow_clients.c). */
+    if (need > b->cap && in_use - b->cap + need > limit)
+        t4__slow_reclaim(need - b->cap);
     if (need > b->cap && in_use - b->cap + need > limit) {
         time_t now = time(NULL);
         if (now != last_warning) { /* one line a second, however many clients push */

@@ -10,6 +10,8 @@
 #include "http/routes.h"
 #include "server/config.h"
 #include "server/input_budget.h"
+#include "server/output_budget.h"
+#include "server/slow_clients.h"
 #include "util/log.h"
 #include "ws/deflate.h"
 #include "ws/ws.h"
@@ -98,6 +100,41 @@ static bool buffer_input(t4__conn *c, const char *p, size_t n)
     return false;
 }
 
+/* Processes what c->in holds; frees it when all is used. */
+static void process_buffered(t4__conn *c)
+{
+    size_t used = 0;
+    while (used < c->in.len && !c->closing && !c->discard_input) {
+        size_t more = process(c, c->in.data + used, c->in.len - used);
+        if (more == 0)
+            break;
+        used += more;
+    }
+    if (c->closing || c->discard_input || used >= c->in.len)
+        t4__input_free(&c->in); /* idle connections own no input buffer */
+    else
+        t4__input_consume(&c->in, used);
+}
+
+void t4__conn_process_input(t4__conn *c)
+{
+    if (c->closing || c->close_after_flush || c->shutting_down || c->stream)
+        return;
+    t4__conn_read_start(c); /* the requests processed below may pause it again */
+    if (c->in.len > 0) {
+        t4__conn *outer = t4__srv->current;
+        t4__srv->current = c;
+        process_buffered(c);
+        t4__srv->current = outer;
+    }
+    t4__ws_fire_pending();
+}
+
+size_t t4__conn_input_held(const t4__conn *c)
+{
+    return c->in.cap + (c->kind == T4__CONN_WS ? t4__ws_input_held(c) : t4__http_input_held(c));
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     t4__conn *c = stream->data;
@@ -125,9 +162,11 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0)
         return;
     c->last_read = uv_now(&t4__srv->loop);
+    c->bytes_in += (uint64_t)nread;
     if (c->closing)
         return;
     size_t n = (size_t)nread;
+    t4__srv->current = c;
     if (c->in.len == 0) {
         /* Fast path: process straight from the loop buffer. */
         size_t used = process(c, buf->base, n);
@@ -138,25 +177,14 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
                 break;
             used += more;
         }
+        /* What is left (a partial request or frame, or requests that wait
+         * for our output to drain) is kept, within the input budget. */
         if (used < n && !c->closing && !c->discard_input)
             buffer_input(c, buf->base + used, n - used);
-    } else {
-        if (!buffer_input(c, buf->base, n)) {
-            t4__ws_fire_pending();
-            return;
-        }
-        size_t used = 0;
-        while (used < c->in.len && !c->closing && !c->discard_input) {
-            size_t more = process(c, c->in.data + used, c->in.len - used);
-            if (more == 0)
-                break;
-            used += more;
-        }
-        if (c->closing || c->discard_input || used >= c->in.len)
-            t4__input_free(&c->in); /* idle connections own no input buffer */
-        else
-            t4__input_consume(&c->in, used);
+    } else if (buffer_input(c, buf->base, n)) {
+        process_buffered(c);
     }
+    t4__srv->current = NULL;
     t4__ws_fire_pending();
 }
 
@@ -268,6 +296,8 @@ static void on_tick(uv_timer_t *t)
             t4__ws_tick(c, now);
         else
             t4__http_tick(c, now);
+        if (!c->closing && !c->close_after_flush)
+            t4__slow_check(c, now);
     }
     t4__ws_sweep_end();
     t4__ws_fire_pending();
@@ -450,6 +480,7 @@ int t4_run(const t4_config *cfg_in)
     t4__templates_configure(s->cfg.templates_dir, s->cfg.debug, s->cfg.template_max_size,
                             s->cfg.template_max_nodes);
     t4__input_set_limit(s->cfg.max_input_memory);
+    t4__output_set_limit(s->cfg.max_output_memory);
     int rc = t4__backplane_start(&s->loop, &s->cfg);
     if (rc == 0)
         rc = start_listening(s);
@@ -475,7 +506,7 @@ int t4_run(const t4_config *cfg_in)
          * socket); its period is a quarter of the shortest timeout. */
         uint64_t shortest = min_nonzero(
             min_nonzero(min_nonzero(cfg.ws_ping_interval, cfg.ws_idle_timeout), cfg.http_header_timeout),
-            min_nonzero(cfg.http_keepalive, cfg.ws_close_timeout));
+            min_nonzero(min_nonzero(cfg.http_keepalive, cfg.ws_close_timeout), cfg.min_data_rate_grace));
         s->tick_ms = shortest / 4;
         if (s->tick_ms < 10)
             s->tick_ms = 10;

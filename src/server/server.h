@@ -45,6 +45,9 @@ struct t4__conn {
     uint32_t q_inflight; /* bytes handed to an in-flight uv_write */
     t4__outq_item q_inline[T4__OUTQ_INLINE];
     size_t out_bytes;    /* queued and not yet written */
+    uint64_t bytes_in;   /* bytes read so far (the minimum data rate's measure) */
+    uint64_t rate_t0;    /* start of the current minimum-rate window (0: none) */
+    uint64_t rate_b0;    /* bytes_in at rate_t0 */
     uint64_t last_read;  /* uv_now of the last bytes read */
     uint64_t last_write; /* uv_now of the last output progress */
     uint64_t deadline;   /* kind-specific timeout, ms (0 = none) */
@@ -85,6 +88,10 @@ typedef struct t4__server {
     bool readbuf_busy;
     bool stopping;
     int bound_port;
+    t4__conn *current;           /* the connection whose input is being processed */
+    uint64_t reclaim_idle_until; /* no reclaim scan before this (uv_now): the last found nothing */
+    uint64_t emfile_count;       /* accepts that failed for lack of descriptors, not yet logged */
+    uint64_t emfile_logged_at;
     uv_write_t *free_writes; /* recycled write requests */
 } t4__server;
 
@@ -115,6 +122,11 @@ int t4__conn_peer_addr(t4__conn *c, char *out, size_t outsz);
 void t4__conn_trim(t4__conn *c);
 /* Immediate close (drops queued output). */
 void t4__conn_close_now(t4__conn *c);
+/* Processes input kept in c->in (after a pause: output drained, a file
+ * fully queued), then resumes reading. */
+void t4__conn_process_input(t4__conn *c);
+/* Bytes of input buffers this connection holds (c->in, a body, a message). */
+size_t t4__conn_input_held(const t4__conn *c);
 /* Pause/resume reading. */
 void t4__conn_read_stop(t4__conn *c);
 void t4__conn_read_start(t4__conn *c);
@@ -126,6 +138,18 @@ size_t t4__ws_process(t4__conn *c, char *data, size_t len);
 void t4__http_on_disconnect(t4__conn *c);
 void t4__ws_on_disconnect(t4__conn *c);
 void t4__http_free(t4__conn *c);
+/* Input held by a request in progress, and whether its body is arriving. */
+size_t t4__http_input_held(const t4__conn *c);
+bool t4__http_body_pending(const t4__conn *c);
+/* Whether a WebSocket has a frame or fragmented message partly received,
+ * and the input it holds for it. */
+bool t4__ws_partial(const t4__conn *c);
+size_t t4__ws_input_held(const t4__conn *c);
+/* Cuts off a connection that sends too slowly (min rate, or evicted to
+ * free input memory): 408 for HTTP, 1008 for WebSocket; its input buffers
+ * are freed at once. */
+void t4__http_too_slow(t4__conn *c);
+void t4__ws_too_slow(t4__conn *c);
 /* Restarts the request-timeout clock (reading resumed after a pause). */
 void t4__http_reset_clock(t4__conn *c);
 void t4__ws_free(t4__conn *c);

@@ -7,6 +7,12 @@
 static const size_t class_size[CLASSES] = {256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
 static t4__sbuf *pool[CLASSES];
 static unsigned pooled[CLASSES];
+static size_t live_bytes;
+
+size_t t4__sbuf_live_bytes(void)
+{
+    return live_bytes;
+}
 
 t4__sbuf *t4__sbuf_get(size_t cap)
 {
@@ -30,6 +36,7 @@ t4__sbuf *t4__sbuf_get(size_t cap)
         b->cap = cap;
         b->cls = cls;
     }
+    live_bytes += b->cap;
     b->refs = 1;
     b->len = 0;
     b->next_free = NULL;
@@ -40,6 +47,7 @@ void t4__sbuf_release(t4__sbuf *b)
 {
     if (!b || --b->refs > 0)
         return;
+    live_bytes -= b->cap;
     if (b->cls != 0xff && (pooled[b->cls] + 1) * class_size[b->cls] <= MAX_POOLED_BYTES) {
         b->next_free = pool[b->cls];
         pool[b->cls] = b;

@@ -27,6 +27,10 @@ static inline void t4__sbuf_ref(t4__sbuf *b)
     b->refs++;
 }
 void t4__sbuf_release(t4__sbuf *b);
+/* Bytes of buffers handed out and not yet released (capacity): the memory
+ * that queued output really holds, a broadcast frame shared by many
+ * connections counted once. Pooled buffers are not counted. */
+size_t t4__sbuf_live_bytes(void);
 /* Frees every pooled buffer (at shutdown, so sanitizers see no leak). */
 void t4__sbuf_pool_clear(void);
 #endif

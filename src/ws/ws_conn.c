@@ -10,6 +10,7 @@
  */
 #include "backplane/backplane.h"
 #include "server/input_budget.h"
+#include "server/output_budget.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "ws/deflate.h"
@@ -133,6 +134,14 @@ int t4__ws_queue_frame(t4_ws *ws, t4__sbuf *b)
                "WebSocket %s on %s: %zu bytes unsent (TINA4_WS_MAX_BACKPRESSURE); closing with 1013", ws->id,
                t4__ws_path(ws), c->out_bytes);
         t4__ws_begin_close(ws, 1013, "slow consumer: message backlog too large");
+        return T4_EBACKPRESSURE;
+    }
+    /* The server's output budget is spent: a connection whose socket is
+     * already full (a write in flight) is the one holding memory, so it is
+     * closed rather than handed more (t4__output_over logs it). */
+    if (c->writing && t4__output_over()) {
+        t4__sbuf_release(b);
+        t4__ws_begin_close(ws, 1013, "slow consumer: server output memory limit");
         return T4_EBACKPRESSURE;
     }
     return t4__conn_queue(c, b);
@@ -456,6 +465,27 @@ size_t t4__ws_process(t4__conn *c, char *data, size_t len)
         used += hl + (size_t)flen;
     }
     return used;
+}
+
+bool t4__ws_partial(const t4__conn *c)
+{
+    const t4_ws *ws = c->ws;
+    return ws && ws->phase == T4__WS_OPEN && (ws->have_frame || ws->msg || c->in.len > 0);
+}
+
+size_t t4__ws_input_held(const t4__conn *c)
+{
+    return c->ws && c->ws->msg ? c->ws->msg->cap : 0;
+}
+
+void t4__ws_too_slow(t4__conn *c)
+{
+    t4_ws *ws = c->ws;
+    t4__input_free(&c->in); /* the partial frame's memory goes back now */
+    free_msg(ws);
+    ws->have_frame = false;
+    ws->msg_opcode = 0;
+    t4__ws_fail(ws, 1008, "too slow: below TINA4_MIN_DATA_RATE");
 }
 
 void t4__ws_on_drain(t4__conn *c)
