@@ -101,6 +101,13 @@ before(async () => {
   symlinkSync(path.join(dir, 'outside', 'secret.txt'), path.join(pub, 'link-out.txt'));
   symlinkSync('../../outside/secret.txt', path.join(pub, 'rel-link-out.txt'));
   symlinkSync(path.join(dir, 'outside'), path.join(pub, 'linkdir-out'));
+  // A sibling folder whose path is as long as the public folder's: what is
+  // left after cutting the folder's length off its real path looks like a
+  // safe path ("/secret.txt"), so only the prefix comparison refuses it.
+  mkdirSync(path.join(dir, 'src', 'publix'));
+  writeFileSync(path.join(dir, 'src', 'publix', 'secret.txt'), 'TOPSECRET sibling\n');
+  symlinkSync(path.join(dir, 'src', 'publix', 'secret.txt'), path.join(pub, 'link-sibling.txt'));
+  symlinkSync('../publix', path.join(pub, 'linkdir-sibling'));
   symlinkSync('hello.txt', path.join(pub, 'link-in.txt'));
   symlinkSync('.env', path.join(pub, 'link-to-dotenv.txt'));
   srv = await startServer('bench/tina4-bench-server', { cwd: dir });
@@ -486,6 +493,8 @@ describe('path safety (raw TCP)', () => {
     '/rel-link-out.txt',
     '/linkdir-out/secret.txt',
     '/linkdir-out/',
+    '/link-sibling.txt',
+    '/linkdir-sibling/secret.txt',
     '/link-to-dotenv.txt',
     '/./hello.txt',
     '/etc/passwd',
