@@ -22,6 +22,7 @@ if [ ! -d "$ROOT/node_modules/ws" ]; then
 fi
 ulimit -n 65536 2>/dev/null || true
 
-# Bounded in time whatever happens: the load, 20 s to settle, 20 s to stop.
-exec timeout --signal=KILL $((SECONDS_ARG + 120)) \
+# Bounded in time whatever happens: the load, 20 s to settle, 20 s to stop
+# (TERM at the limit: the driver then kills its server; KILL 10 s later).
+exec timeout -k 10 $((SECONDS_ARG + 120)) \
   node "$ROOT/bench/soak/soak.mjs" "$SERVER" "$SECONDS_ARG" "$BUILD/soak-logs"

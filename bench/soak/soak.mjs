@@ -7,7 +7,7 @@
 //           whichever is larger
 //   fds     the open fds must return to the count before the load within
 //           SOAK_SETTLE_S seconds of the stop
-//   canary  no echo / GET round trip over SOAK_CANARY_MAX_MS, p99 under
+//   canary  no echo / GET round trip over SOAK_CANARY_MAX_MS, echo p99 under
 //           SOAK_CANARY_P99_MS, and the canary never loses its connection
 //   errors  at most SOAK_MAX_ERRORS wrong answers or failures seen by the
 //           well-behaved clients (churn, pipelining, broadcast, floods)
@@ -52,7 +52,7 @@ const CFG = {
   bcRate: env('SOAK_BC_RATE', 50), // broadcasts/s
   pushSubs: env('SOAK_PUSH_SUBS', 4), // receivers of the pipelined POST /push
   slowWs: env('SOAK_SLOW_WS', 4),
-  slowHttp: env('SOAK_SLOW_HTTP', 4),
+  slowHttp: env('SOAK_SLOW_HTTP', 2), // one 1 MiB-file reader, one 404 flood
   trickleBody: env('SOAK_TRICKLE_BODY', 2),
   trickleHead: env('SOAK_TRICKLE_HEAD', 2),
   trickleFrame: env('SOAK_TRICKLE_FRAME', 2),
@@ -147,6 +147,12 @@ const killServer = () => {
   if (serverExit === null) server.kill('SIGKILL');
 };
 process.on('exit', killServer);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => {
+    console.error(`soak: ${sig}: stopping the server`);
+    killServer();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
 if (!(await waitPort(port, server))) {
   console.error(`soak: the server did not start (see ${serverLog})`);
   killServer();
@@ -293,14 +299,16 @@ const lat = (a) =>
     : 'no samples';
 if (!canary) failures.push('canary: the probe did not report back');
 else {
-  for (const [name, a] of [
-    ['WebSocket echo', wsR],
-    ['HTTP GET', httpR],
+  // The p99 bound applies to the echoes only: of ~1 GET per second, the
+  // p99 is merely the second worst.
+  for (const [name, a, p99] of [
+    ['WebSocket echo', wsR, true],
+    ['HTTP GET', httpR, false],
   ]) {
     if (!a.length) failures.push(`canary: no ${name} round trip completed`);
     else if (a[a.length - 1] > CFG.canaryMaxMs)
       failures.push(`canary: a ${name} round trip took ${a[a.length - 1].toFixed(0)} ms (bound ${CFG.canaryMaxMs} ms)`);
-    else if (percentile(a, 99) > CFG.canaryP99Ms)
+    else if (p99 && percentile(a, 99) > CFG.canaryP99Ms)
       failures.push(`canary: ${name} p99 ${percentile(a, 99).toFixed(0)} ms (bound ${CFG.canaryP99Ms} ms)`);
   }
   if (canary.errors.length) failures.push(`canary: ${canary.errors.length} error(s), first: ${canary.errors[0]}`);
