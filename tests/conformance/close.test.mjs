@@ -1,5 +1,6 @@
 // RFC 6455 sections 5.5.1, 7 (Autobahn 7.x): the closing handshake.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { assertEchoAndStop, benchServer, cleanup } from './lib/server.mjs';
 import { OP, RawClient, closeFrame, closePayload, encodeFrame, sleep } from './lib/ws.mjs';
@@ -167,6 +168,47 @@ test('server shutdown (SIGTERM): open connections get 1001 and the TCP close; ex
   assert.equal(signal, null);
   assert.equal(code, 0, own.stderr());
   quiet.destroy();
+});
+
+// Resolves true when the server answers an HTTP request on a new connection
+// (with TINA4_MAX_CONNECTIONS=1: the only slot is free), false when it
+// refuses the connection.
+function accepted(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    const done = (v) => { s.destroy(); resolve(v); };
+    s.on('connect', () => s.write('GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    s.on('data', () => done(true));
+    s.on('close', () => done(false));
+    s.on('error', () => done(false));
+  });
+}
+
+async function until(fn, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('a failed connection whose peer stops reading is dropped after TINA4_WS_CLOSE_TIMEOUT', async () => {
+  const own = await benchServer({ TINA4_WS_CLOSE_TIMEOUT: '1', TINA4_WS_MAX_BACKPRESSURE: '64M', TINA4_MAX_CONNECTIONS: '1' });
+  // The one slot: taken once startServer's probe (and our own checks) are gone.
+  const c = await until(() => RawClient.open(own.port, '/echo', { timeout: 500 }).catch(() => null), 5000, 'the only slot');
+  c.sock.pause(); // reads nothing from now on
+  const big = Buffer.alloc(256 * 1024, 97);
+  for (let i = 0; i < 20; i++) c.write(encodeFrame({ opcode: OP.BINARY, payload: big })); // 5 MB of echoes queue up
+  c.write(encodeFrame({ opcode: OP.TEXT, payload: 'unmasked', mask: false })); // -> 1002, close after the queue drains
+  const t0 = Date.now();
+  // It never drains (nobody reads): the close timeout must drop it, which frees the slot.
+  await until(() => accepted(own.port), 10000, 'the stalled connection to be dropped');
+  const took = Date.now() - t0;
+  assert.ok(took < 5000, `dropped ${took} ms after the protocol error (close timeout 1 s)`);
+  c.destroy();
+  await own.stop(); // exit 0, sanitizer-clean
 });
 
 test('server keeps serving and stops cleanly', () => assertEchoAndStop(srv));
