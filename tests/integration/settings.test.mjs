@@ -228,6 +228,30 @@ test('TINA4_HTTP_HEADER_TIMEOUT also bounds a client that stops reading its resp
   assert.ok(took >= 900 && took < 4500, `dropped ${took} ms after its output stalled (timeout 1 s)`);
 });
 
+test('TINA4_SHUTDOWN_TIMEOUT bounds a shutdown held up by a client that does not read', async (t) => {
+  const SIZE = 64 * 1024 * 1024; // more than loopback buffers hold
+  const dir = mkdtempSync(path.join(tmpdir(), 't4-shut-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(SIZE, 7));
+  // Every other bound far away: only the shutdown timeout can end it.
+  const srv = await startServer(BENCH, {
+    env: { TINA4_SHUTDOWN_TIMEOUT: '1', TINA4_WS_CLOSE_TIMEOUT: '60', TINA4_HTTP_HEADER_TIMEOUT: '60', TINA4_PUBLIC: dir },
+  });
+  const s = net.connect(srv.port, '127.0.0.1');
+  s.on('error', () => {});
+  await new Promise((r) => s.on('connect', r));
+  const started = new Promise((r) => s.once('data', r));
+  s.write('GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n');
+  await started; // the response is under way...
+  s.pause(); // ...and from now on nobody reads it
+  const t0 = Date.now();
+  await srv.stop('SIGTERM', { timeoutMs: 15000 }); // exit 0 within the bound, or it throws
+  const took = Date.now() - t0;
+  s.destroy();
+  assert.ok(took < 5000, `exited ${took} ms after SIGTERM (TINA4_SHUTDOWN_TIMEOUT=1)`);
+  assert.match(srv.stderr(), /shutdown timeout: closing 1 remaining connection/);
+});
+
 test('TINA4_MAX_CONNECTIONS refuses connections over the limit, and frees a slot on close', async (t) => {
   const srv = await startServer(BENCH, { env: { TINA4_MAX_CONNECTIONS: '3' } });
   t.after(() => srv.stop());
