@@ -10,6 +10,7 @@
 #include "http/routes.h"
 #include "server/config.h"
 #include "server/input_budget.h"
+#include "server/listener.h"
 #include "server/output_budget.h"
 #include "server/slow_clients.h"
 #include "util/log.h"
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 t4__server *t4__srv;
 static volatile sig_atomic_t stop_requested;
@@ -212,27 +214,44 @@ void t4__conn_read_start(t4__conn *c)
 /* Accepting                                                          */
 /* ---------------------------------------------------------------- */
 
-static void on_connection(uv_stream_t *listener, int status)
+/* Connections refused for the connection limit are logged at most once a
+ * second, with a count: a flood of them must not become a flood of lines. */
+static uint64_t over_limit, over_limit_logged_at;
+
+static void over_limit_flush(uint64_t now, bool force)
+{
+    if (over_limit == 0 || (!force && now - over_limit_logged_at < 1000))
+        return;
+    t4_log(T4_LOG_WARN, "connection limit (%zu) reached: refused %llu connection(s)",
+           t4__srv->cfg.max_connections, (unsigned long long)over_limit);
+    over_limit = 0;
+    over_limit_logged_at = now;
+}
+
+/* A socket the listener accepted (listener.c): becomes a connection. */
+static void on_accept(uv_os_sock_t fd)
 {
     t4__server *s = t4__srv;
-    if (status < 0) {
-        t4_log(T4_LOG_WARN, "accept failed: %s", uv_strerror(status));
+    if (s->stopping || s->nconns >= s->cfg.max_connections) {
+        if (!s->stopping) {
+            over_limit++;
+            over_limit_flush(uv_now(&s->loop), false);
+        }
+        close(fd);
         return;
     }
     t4__conn *c = calloc(1, sizeof *c);
     if (!c) {
         t4_log(T4_LOG_ERROR, "out of memory accepting a connection");
+        close(fd);
         return;
     }
     uv_tcp_init(&s->loop, &c->tcp);
     c->tcp.data = c;
     c->q = c->q_inline;
     c->q_cap = T4__OUTQ_INLINE;
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || s->stopping ||
-        s->nconns >= s->cfg.max_connections) {
-        if (s->nconns >= s->cfg.max_connections)
-            t4_log(T4_LOG_WARN, "connection limit (%zu) reached; refusing a connection",
-                   s->cfg.max_connections);
+    if (uv_tcp_open(&c->tcp, fd) != 0) {
+        close(fd);
         c->closing = true;
         uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
         return;
@@ -280,6 +299,8 @@ static void on_tick(uv_timer_t *t)
          * idle memory stays what idle connections need. Cheap at 1 Hz. */
         malloc_trim(64 * 1024);
     }
+    t4__listener_flush_log(&s->listener, now, false); /* the counts of the last second */
+    over_limit_flush(now, false);
     for (t4__conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         if (c->closing)
@@ -339,7 +360,7 @@ static void begin_shutdown(t4__server *s)
         return;
     s->stopping = true;
     t4_log(T4_LOG_INFO, "shutting down: closing %zu connection(s)", s->nconns);
-    uv_close((uv_handle_t *)&s->listener, NULL);
+    t4__listener_stop(&s->listener);
     for (t4__conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         if (c->closing)
@@ -405,36 +426,17 @@ static void print_banner(const t4__server *s)
 
 static int start_listening(t4__server *s)
 {
-    struct sockaddr_storage addr;
-    int r = uv_ip4_addr(s->cfg.host, s->cfg.port, (struct sockaddr_in *)&addr);
-    if (r != 0)
-        r = uv_ip6_addr(s->cfg.host, s->cfg.port, (struct sockaddr_in6 *)&addr);
-    if (r != 0) {
-        t4_log(T4_LOG_ERROR, "TINA4_HOST '%s' is not an IP address", s->cfg.host);
-        return T4_EINVAL;
-    }
-    uv_tcp_init(&s->loop, &s->listener);
-    s->listener.data = s;
-    r = uv_tcp_bind(&s->listener, (const struct sockaddr *)&addr, 0);
+    int r = t4__listener_start(&s->listener, &s->loop, s->cfg.host, s->cfg.port, on_accept);
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&s->listener, 4096, on_connection);
-    if (r != 0) {
-        t4_log(T4_LOG_ERROR, "cannot listen on %s:%d: %s", s->cfg.host, s->cfg.port, uv_strerror(r));
-        return T4_EIO;
-    }
-    struct sockaddr_storage bound;
-    int len = sizeof bound;
-    uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len);
-    s->bound_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                      : ((struct sockaddr_in *)&bound)->sin_port);
-    return 0;
+        s->bound_port = s->listener.port;
+    return r;
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
 {
     (void)arg;
     if (!uv_is_closing(h)) {
-        if (h->type == UV_TCP && h->data && h != (uv_handle_t *)&t4__srv->listener)
+        if (h->type == UV_TCP && h->data)
             t4__conn_close_now(h->data);
         else
             uv_close(h, NULL);
@@ -519,6 +521,8 @@ int t4_run(const t4_config *cfg_in)
         if (stop_requested)
             begin_shutdown(s);
         uv_run(&s->loop, UV_RUN_DEFAULT);
+        t4__listener_flush_log(&s->listener, uv_now(&s->loop), true);
+        over_limit_flush(uv_now(&s->loop), true);
         t4_log(T4_LOG_INFO, "stopped");
     }
 
@@ -527,6 +531,7 @@ int t4_run(const t4_config *cfg_in)
     pthread_mutex_unlock(&srv_lock);
     t4__push_reset(); /* later pushes from other threads get T4_ESTATE */
     t4__backplane_stop();
+    t4__listener_stop(&s->listener); /* when the loop ended without a shutdown */
     /* Close whatever is left (handles, connections) and let callbacks run. */
     t4__ws_fire_pending();
     uv_walk(&s->loop, close_walk, NULL);

@@ -8,6 +8,7 @@
  */
 #ifndef T4_SERVER_SERVER_H
 #define T4_SERVER_SERVER_H
+#include "server/listener.h"
 #include "tina4.h"
 #include "util/arena.h"
 #include "util/buf.h"
@@ -67,7 +68,7 @@ struct t4__conn {
 
 typedef struct t4__server {
     uv_loop_t loop;
-    uv_tcp_t listener;
+    t4__listener listener;
     uv_prepare_t prepare;
     uv_check_t check;
     uv_timer_t tick;
@@ -90,9 +91,7 @@ typedef struct t4__server {
     int bound_port;
     t4__conn *current;           /* the connection whose input is being processed */
     uint64_t reclaim_idle_until; /* no reclaim scan before this (uv_now): the last found nothing */
-    uint64_t emfile_count;       /* accepts that failed for lack of descriptors, not yet logged */
-    uint64_t emfile_logged_at;
-    uv_write_t *free_writes; /* recycled write requests */
+    uv_write_t *free_writes;     /* recycled write requests */
 } t4__server;
 
 /* The running server (NULL when none). Internal modules use it directly. */

@@ -75,12 +75,13 @@ for (const b of builds) {
     const bound = idle + (2 * budget + (b.asan ? 32 : 16) * MiB) / 1024;
     assert.ok(r.peak_rss_kib <= bound, `peak RSS ${r.peak_rss_kib} KiB over ${bound} KiB`);
     // The canary's round trips. The 50 ms promise is measured on a quiet
-    // machine by bench/soak; here other test files run at the same time, so
-    // the bounds leave room for scheduling noise. A server that queues
-    // without bound stalls it for seconds while burning CPU.
+    // machine (docs/BENCHMARKS.md, bench/hostile.sh); here other test files
+    // run at the same time, so the median is checked tightly and the worst
+    // case loosely. A server that queues without bound stalls the canary for
+    // seconds while burning CPU.
     assert.ok(r.canary_n >= 40, `only ${r.canary_n} canary round trips in 8 s`);
-    assert.ok(r.canary_p99_ms <= (b.asan ? 500 : 100), `canary p99 ${r.canary_p99_ms} ms`);
-    assert.ok(r.canary_max_ms <= (b.asan ? 2500 : 500), `canary max ${r.canary_max_ms} ms`);
+    assert.ok(r.canary_p50_ms <= (b.asan ? 100 : 20), `canary median ${r.canary_p50_ms} ms`);
+    assert.ok(r.canary_max_ms <= 2500, `canary max ${r.canary_max_ms} ms`);
     assert.ok(r.server_cpu_s <= 3, `the server used ${r.server_cpu_s} s of CPU in 8 s`);
     // Newcomers are still served while the attackers hold their sockets.
     assert.match(await get(srv.port, '/js/frond.js'), /^HTTP\/1.1 200/);

@@ -88,6 +88,7 @@ def main():
         "server_cpu_s": round(cpu_seconds(pid) - cpu0, 2),
         "peak_rss_kib": peak,
         "canary_n": len(rtts),
+        "canary_p50_ms": round(rtts[len(rtts) // 2], 2),
         "canary_max_ms": round(rtts[-1], 2),
         "canary_p99_ms": round(rtts[int(len(rtts) * 0.99) - 1], 2),
     }))
