@@ -27,7 +27,7 @@
 int t4__pmd_negotiate(const char *value, size_t len, bool *asked_server_bits);
 
 /* The response header line (with CRLF) for an accepted offer; returns its
- * length (out holds at least 128 bytes). */
+ * length (out holds at least 130 bytes: the longest response line and its NUL). */
 size_t t4__pmd_response(int wbits, bool asked_server_bits, char *out, size_t cap);
 
 /* A compressed frame (RSV1 set, FIN, unmasked) for one message, deflated
