@@ -17,7 +17,7 @@
 //   node bench/soak/soak.mjs SERVER_BINARY SECONDS [LOG_DIR]
 // Every load parameter and threshold is an environment variable; see CFG.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -201,10 +201,15 @@ let gone = false;
 const probe = new Worker(path.join(HERE, 'probe.mjs'), {
   workerData: { port, pid, wsEveryMs: 100, httpEveryMs: 1000, smallLen },
 });
+// The samples go to a CSV as they come (kept if the run is interrupted).
+const csv = path.join(logDir, 'soak-samples.csv');
+writeFileSync(csv, 't_s,rss_kb,fds,canary_ws_max_ms,canary_http_max_ms,canary_thread_lag_ms\n');
 const probeDone = new Promise((resolve) =>
   probe.on('message', (m) => {
     if (m.type === 'sample') {
       samples.push(m);
+      const row = [m.t.toFixed(1), m.rssKb, m.fds, m.wsMax.toFixed(1), m.httpMax.toFixed(1), m.lagMax.toFixed(1)];
+      appendFileSync(csv, `${row.join(',')}\n`);
       if (samples.length % 10 === 0) {
         const w = samples.slice(-10);
         log(
@@ -344,12 +349,6 @@ if (canary) {
       `thread was over 50 ms late (its timer lag p99 ${canary.lag.p99.toFixed(1)} ms, max ${canary.lag.max.toFixed(1)} ms)`
   );
 }
-writeFileSync(
-  path.join(logDir, 'soak-samples.csv'),
-  't_s,rss_kb,fds,canary_ws_max_ms,canary_http_max_ms,canary_thread_lag_ms\n' +
-    samples.map((x) => [x.t.toFixed(1), x.rssKb, x.fds, x.wsMax.toFixed(1), x.httpMax.toFixed(1), x.lagMax.toFixed(1)].join(',')).join('\n') +
-    '\n'
-);
 console.log(
   `  CPU     server ${(srvCpu / loadSeconds).toFixed(2)} cores, load generator ${(
     (cpu.user + cpu.system) /
