@@ -199,6 +199,7 @@ typedef struct t4_config {
     bool debug;                       /* TINA4_DEBUG: error details in 500 pages, template reload */
     int log_level;                    /* TINA4_LOG_LEVEL: 0 error..3 debug, 2   */
     bool quiet_banner;                /* do not print the start-up banner       */
+    int workers;                      /* TINA4_WORKERS, 1; N > 1: N worker processes; -1: one per CPU */
 } t4_config;
 
 /* Loads `.env` from the working directory (the real environment wins) and

@@ -10,6 +10,7 @@
 #include "http/request.h"
 #include "http/routes.h"
 #include "http/static.h"
+#include "runtime/current.h"
 #include "server/input_budget.h"
 #include "server/output_budget.h"
 #include "util/log.h"
@@ -175,7 +176,9 @@ static void dispatch(t4__conn *c, const t4__http_head *h, char *body, size_t bod
         m = t4__router_match(routes, req.method, path, (size_t)plen, &handler, req.params, &req.nparams,
                              allow, sizeof allow);
     if (m == T4__MATCH_FOUND) {
+        t4__handler_enter(T4__RUN_HTTP, req.method, path, handler);
         ((t4_http_handler)handler)(&req, &res);
+        t4__handler_leave();
         if (!res.sent) {
             t4_log(T4_LOG_ERROR, "%s %s: the handler sent no response; answering 500", req.method, path);
             t4_res_text(&res, 500, "Internal Server Error\n");

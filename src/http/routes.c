@@ -4,6 +4,7 @@
  * are created on first use and live for the whole process.
  */
 #include "http/routes.h"
+#include "runtime/routes_seen.h"
 #include "tina4.h"
 #include "util/log.h"
 #include <stdbool.h>
@@ -55,6 +56,8 @@ static int add(t4__router **table, const char *method, const char *pattern, void
         t4_log(T4_LOG_ERROR, "route %s %s: invalid pattern", method ? method : "WS", pattern);
     else if (r == T4_EEXIST)
         t4_log(T4_LOG_ERROR, "route %s %s: already registered", method ? method : "WS", pattern);
+    else if (r == 0)
+        t4__routes_seen_add(method, pattern, fn); /* names the route in crash reports */
     return r;
 }
 

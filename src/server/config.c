@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 void t4__config_defaults(t4_config *c)
 {
@@ -83,6 +84,12 @@ void t4__config_defaults(t4_config *c)
         c->ws_backplane_heartbeat = 5000;
     if (!c->ws_backplane_max_queue)
         c->ws_backplane_max_queue = 8 * 1024 * 1024;
+    if (c->workers == 0)
+        c->workers = 1;
+    if (c->workers < 0) { /* "auto": one worker per CPU online */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c->workers = n > 0 ? (int)(n > 1024 ? 1024 : n) : 1;
+    }
 }
 
 int t4__dotenv_load(const char *path)
@@ -292,6 +299,13 @@ int t4_config_from_env(t4_config *c)
     bad |= parse_seconds("TINA4_WS_BACKPLANE_HEARTBEAT", &c->ws_backplane_heartbeat);
     bad |= parse_size("TINA4_WS_BACKPLANE_MAX_QUEUE", &c->ws_backplane_max_queue);
     bad |= parse_log_level(&c->log_level);
+    const char *workers = getenv("TINA4_WORKERS");
+    if (workers && strcasecmp(workers, "auto") == 0)
+        c->workers = -1;
+    else if (parse_int("TINA4_WORKERS", 1, 1024, &c->workers) != 0) {
+        t4_log(T4_LOG_ERROR, "TINA4_WORKERS: worker processes, 1 to 1024, or auto (one per CPU)");
+        bad = 1;
+    }
     t4__log_level = c->log_level;
     t4__config_defaults(c);
     return bad ? T4_EINVAL : 0;

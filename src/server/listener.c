@@ -101,12 +101,9 @@ static int bind_listen(t4__listener *l, const struct sockaddr *addr, socklen_t a
     return 0;
 }
 
-int t4__listener_start(t4__listener *l, uv_loop_t *loop, const char *host, int port,
-                       void (*on_accept)(uv_os_sock_t))
+int t4__listener_bind(const char *host, int port, int *fd, int *bound_port)
 {
-    memset(l, 0, sizeof *l);
-    l->fd = -1;
-    l->on_accept = on_accept;
+    t4__listener l = {.fd = -1};
     struct sockaddr_storage addr;
     socklen_t alen = sizeof(struct sockaddr_in);
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) != 0) {
@@ -116,21 +113,41 @@ int t4__listener_start(t4__listener *l, uv_loop_t *loop, const char *host, int p
             return T4_EINVAL;
         }
     }
-    int r = bind_listen(l, (struct sockaddr *)&addr, alen);
+    int r = bind_listen(&l, (struct sockaddr *)&addr, alen);
     if (r != 0) {
         t4_log(T4_LOG_ERROR, "cannot listen on %s:%d: %s", host, port, strerror(-r));
         return T4_EIO;
     }
     struct sockaddr_storage bound;
     socklen_t blen = sizeof bound;
-    getsockname(l->fd, (struct sockaddr *)&bound, &blen);
-    l->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    getsockname(l.fd, (struct sockaddr *)&bound, &blen);
+    *bound_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                    : ((struct sockaddr_in *)&bound)->sin_port);
+    *fd = l.fd;
+    return 0;
+}
+
+void t4__listener_adopt(t4__listener *l, uv_loop_t *loop, int fd, int port, void (*on_accept)(uv_os_sock_t))
+{
+    memset(l, 0, sizeof *l);
+    l->fd = fd;
+    l->port = port;
+    l->on_accept = on_accept;
     uv_poll_init_socket(loop, &l->poll, l->fd);
     uv_timer_init(loop, &l->retry);
     l->poll.data = l->retry.data = l;
     uv_poll_start(&l->poll, UV_READABLE, on_readable);
     l->started = true;
+}
+
+int t4__listener_start(t4__listener *l, uv_loop_t *loop, const char *host, int port,
+                       void (*on_accept)(uv_os_sock_t))
+{
+    int fd, bound;
+    int r = t4__listener_bind(host, port, &fd, &bound);
+    if (r != 0)
+        return r;
+    t4__listener_adopt(l, loop, fd, bound, on_accept);
     return 0;
 }
 

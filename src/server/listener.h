@@ -31,6 +31,11 @@ typedef struct t4__listener {
 
 int t4__listener_start(t4__listener *l, uv_loop_t *loop, const char *host, int port,
                        void (*on_accept)(uv_os_sock_t));
+/* The two halves of start, apart for workers: the supervisor binds (fd and
+ * port out; errors logged, T4_EINVAL / T4_EIO) and each forked worker adopts
+ * the inherited socket (stop then closes the worker's copy only). */
+int t4__listener_bind(const char *host, int port, int *fd, int *bound_port);
+void t4__listener_adopt(t4__listener *l, uv_loop_t *loop, int fd, int port, void (*on_accept)(uv_os_sock_t));
 /* Logs refusals not yet reported (force: even within the second). */
 void t4__listener_flush_log(t4__listener *l, uint64_t now, bool force);
 void t4__listener_stop(t4__listener *l);

@@ -8,6 +8,7 @@
 #include "frond/templates.h"
 #include "http/request.h"
 #include "http/routes.h"
+#include "runtime/supervisor.h"
 #include "server/config.h"
 #include "server/input_budget.h"
 #include "server/listener.h"
@@ -426,7 +427,12 @@ static void print_banner(const t4__server *s)
 
 static int start_listening(t4__server *s)
 {
-    int r = t4__listener_start(&s->listener, &s->loop, s->cfg.host, s->cfg.port, on_accept);
+    int port, fd = t4__worker_listen_fd(&port); /* a worker serves the supervisor's socket */
+    int r = 0;
+    if (fd >= 0)
+        t4__listener_adopt(&s->listener, &s->loop, fd, port, on_accept);
+    else
+        r = t4__listener_start(&s->listener, &s->loop, s->cfg.host, s->cfg.port, on_accept);
     if (r == 0)
         s->bound_port = s->listener.port;
     return r;
@@ -458,6 +464,11 @@ int t4_run(const t4_config *cfg_in)
     }
     t4__log_level = cfg.log_level;
     signal(SIGPIPE, SIG_IGN);
+    /* TINA4_WORKERS > 1: this process supervises, and only the forked
+     * workers go on from here (runtime/supervisor.h). */
+    int sup = t4__supervise(&cfg, &stop_requested);
+    if (sup != T4__SERVE_HERE)
+        return sup;
 
     t4__server *s = calloc(1, sizeof *s);
     if (!s)
@@ -553,5 +564,6 @@ int t4_run(const t4_config *cfg_in)
     t4__sbuf_pool_clear();
     t4__pmd_cleanup();
     t4__templates_shutdown();
+    t4__worker_exit(rc); /* a worker ends here */
     return rc;
 }

@@ -2,6 +2,7 @@
 #include "ws/handshake.h"
 #include "http/request.h"
 #include "http/routes.h"
+#include "runtime/current.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "ws/deflate.h"
@@ -151,7 +152,9 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     if (route->guard) {
         /* Not open yet: the guard can read everything but send nothing. */
         ws->phase = T4__WS_CLOSED;
+        t4__handler_enter(T4__RUN_WS_GUARD, NULL, t4__ws_path(ws), (const void *)route->fn);
         int verdict = route->guard(ws);
+        t4__handler_leave();
         ws->phase = T4__WS_OPEN;
         if (verdict != 0) {
             if (verdict < 400 || verdict > 599) {
@@ -194,5 +197,7 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     c->ws = ws;
     t4__ws_handle_register(ws);
     t4_msg none = {0};
+    t4__handler_enter(T4__RUN_WS_OPEN, NULL, t4__ws_path(ws), (const void *)ws->handler);
     ws->handler(ws, T4_WS_OPEN, none);
+    t4__handler_leave();
 }

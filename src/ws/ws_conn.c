@@ -9,6 +9,7 @@
  * unfragmented frame is delivered in place with no copy.
  */
 #include "backplane/backplane.h"
+#include "runtime/current.h"
 #include "server/input_budget.h"
 #include "server/output_budget.h"
 #include "util/log.h"
@@ -59,7 +60,9 @@ static void fire_close(t4_ws *ws)
     m.code = ws->close_code;
     m.reason = ws->close_reason ? ws->close_reason : "";
     m.data = "";
+    t4__handler_enter(T4__RUN_WS_CLOSE, NULL, t4__ws_path(ws), (const void *)ws->handler);
     ws->handler(ws, T4_WS_CLOSE, m);
+    t4__handler_leave();
     /* The framework frees per-connection data, so tracking users cannot leak. */
     if (ws->user_free && ws->user)
         ws->user_free(ws->user);
@@ -238,7 +241,9 @@ static void deliver(t4_ws *ws, char *data, size_t len, bool binary)
     char saved = data[len]; /* NUL-terminate in place (a spare byte always follows) */
     data[len] = '\0';
     t4_msg m = {data, len, binary, 0, NULL};
+    t4__handler_enter(T4__RUN_WS_MESSAGE, NULL, t4__ws_path(ws), (const void *)ws->handler);
     ws->handler(ws, T4_WS_MESSAGE, m);
+    t4__handler_leave();
     data[len] = saved;
 }
 

@@ -1,0 +1,287 @@
+/*
+ * The supervisor (see supervisor.h). It is a plain loop around
+ * sigtimedwait(): SIGCHLD, SIGTERM and SIGINT are blocked and taken
+ * synchronously, so there is no signal handler and no libuv loop in the
+ * supervisor, and nothing a worker inherits from it needs undoing beyond
+ * the signal mask.
+ *
+ * Restarts: a worker that dies (a signal, or a non-zero exit) is replaced
+ * after a delay that starts at BACKOFF_MIN_MS and doubles with every crash
+ * of a burst up to BACKOFF_MAX_MS; the burst is over (and the delay back to
+ * the minimum) once BURST_RESET_MS passed without a crash or a restart. The
+ * first crash of a burst is logged; later ones are counted (each worker's
+ * own crash report is in the log regardless).
+ */
+#include "runtime/supervisor.h"
+#include "runtime/crash.h"
+#include "server/listener.h"
+#include "util/log.h"
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 10000
+#define BURST_RESET_MS 30000
+#define POLL_MS        200  /* t4_stop's flag is polled at least this often */
+#define KILL_GRACE_MS  1000 /* after TINA4_SHUTDOWN_TIMEOUT, for the workers' own force-close */
+
+typedef struct {
+    pid_t pid;           /* 0: not running */
+    uint64_t respawn_at; /* when pid is 0: start a new worker at this time (ms) */
+} slot;
+
+/* A worker's view: set in the child after fork. */
+static struct {
+    bool active;
+    int fd, port;
+} worker = {false, -1, 0};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int t4__worker_listen_fd(int *port)
+{
+    if (worker.active && port)
+        *port = worker.port;
+    return worker.active ? worker.fd : -1;
+}
+
+void t4__worker_exit(int rc)
+{
+    if (!worker.active)
+        return;
+    fflush(stdout);
+    exit(rc == 0 ? 0 : 1);
+}
+
+static void print_banner(const t4_config *cfg, int port)
+{
+    if (cfg->quiet_banner)
+        return;
+    printf("  Tina4 C v%s\n", T4_VERSION);
+    printf("  HTTP server running at http://%s:%d\n", cfg->host, port);
+    printf("  WebSocket server running at ws://%s:%d\n", cfg->host, port);
+    printf("  %d worker processes\n", cfg->workers);
+    printf("  Press Ctrl+C to stop\n");
+    fflush(stdout);
+}
+
+typedef struct {
+    t4_config *cfg;
+    int fd, port;
+    slot *slots;
+    sigset_t old_mask;
+    bool stopping;
+    uint64_t kill_at;
+    bool killed;
+    /* the current crash burst */
+    uint64_t burst_last; /* last crash or restart (ms); 0: no burst */
+    unsigned delay_ms;   /* the next restart's delay */
+    unsigned burst_crashes;
+    unsigned long total_crashes;
+} supervisor;
+
+/* Forks a worker into slot i. Returns true in the child (which then serves). */
+static bool spawn(supervisor *sv, int i)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+#ifdef __linux__
+        /* A worker must not outlive its supervisor: the kernel sends it
+         * SIGTERM (a graceful stop) when the supervisor dies... */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+        if (getppid() != parent) /* ...unless it died before that call */
+            _exit(0);
+        sigprocmask(SIG_SETMASK, &sv->old_mask, NULL);
+        worker.active = true;
+        worker.fd = sv->fd;
+        worker.port = sv->port;
+        sv->cfg->quiet_banner = true;
+        t4__crash_install();
+        return true;
+    }
+    if (pid < 0) {
+        t4_log(T4_LOG_ERROR, "cannot start a worker: fork: %s; retrying", strerror(errno));
+        sv->slots[i].pid = 0;
+        sv->slots[i].respawn_at = now_ms() + BACKOFF_MAX_MS;
+        return false;
+    }
+    sv->slots[i].pid = pid;
+    return false;
+}
+
+static void begin_stop(supervisor *sv, const char *why)
+{
+    if (sv->stopping)
+        return;
+    sv->stopping = true;
+    sv->kill_at = now_ms() + sv->cfg->shutdown_timeout + KILL_GRACE_MS;
+    int live = 0;
+    for (int i = 0; i < sv->cfg->workers; i++)
+        if (sv->slots[i].pid > 0) {
+            kill(sv->slots[i].pid, SIGTERM);
+            live++;
+        }
+    t4_log(T4_LOG_INFO, "%s: stopping %d worker(s)", why, live);
+}
+
+static void describe_exit(int status, char *out, size_t cap)
+{
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        const char *name = sigabbrev_np(sig);
+        snprintf(out, cap, "killed by SIG%s%s", name ? name : "?", WCOREDUMP(status) ? " (core dumped)" : "");
+    } else {
+        snprintf(out, cap, "exited with code %d", WEXITSTATUS(status));
+    }
+}
+
+static void on_exit_of(supervisor *sv, int i, int status)
+{
+    pid_t pid = sv->slots[i].pid;
+    sv->slots[i].pid = 0;
+    if (sv->stopping)
+        return;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        /* A worker only stops cleanly when asked to: t4_stop() in it (or a
+         * SIGTERM sent to it alone) means the server is to stop. */
+        begin_stop(sv, "a worker stopped (t4_stop or a signal to it)");
+        return;
+    }
+    uint64_t now = now_ms();
+    bool first = sv->burst_last == 0 || now - sv->burst_last >= BURST_RESET_MS;
+    if (first) {
+        sv->delay_ms = BACKOFF_MIN_MS;
+        sv->burst_crashes = 0;
+    }
+    sv->burst_crashes++;
+    sv->total_crashes++;
+    sv->slots[i].respawn_at = now + sv->delay_ms;
+    if (first) {
+        char how[64];
+        describe_exit(status, how, sizeof how);
+        t4_log(T4_LOG_ERROR,
+               "worker %d %s; replacing it in %u ms (more crashes within %d s are not logged here: "
+               "each restart waits twice as long, up to %d s)",
+               (int)pid, how, sv->delay_ms, BURST_RESET_MS / 1000, BACKOFF_MAX_MS / 1000);
+    }
+    sv->delay_ms = sv->delay_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : sv->delay_ms * 2;
+    sv->burst_last = now;
+}
+
+static void reap(supervisor *sv)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (int i = 0; i < sv->cfg->workers; i++)
+            if (sv->slots[i].pid == pid)
+                on_exit_of(sv, i, status);
+    }
+}
+
+static int live_workers(const supervisor *sv)
+{
+    int n = 0;
+    for (int i = 0; i < sv->cfg->workers; i++)
+        n += sv->slots[i].pid > 0;
+    return n;
+}
+
+int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
+{
+    if (cfg->workers <= 1)
+        return T4__SERVE_HERE;
+    static slot *slots; /* static: a worker's copy stays reachable, not a leak */
+    supervisor sv = {.cfg = cfg, .fd = -1};
+    int rc = t4__listener_bind(cfg->host, cfg->port, &sv.fd, &sv.port);
+    if (rc != 0)
+        return rc;
+    free(slots);
+    slots = sv.slots = calloc((size_t)cfg->workers, sizeof *sv.slots);
+    if (!slots) {
+        close(sv.fd);
+        return T4_ENOMEM;
+    }
+    print_banner(cfg, sv.port);
+    t4_log(T4_LOG_INFO, "supervisor %d: %d workers on %s:%d", (int)getpid(), cfg->workers, cfg->host,
+           sv.port);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, &sv.old_mask);
+
+    for (int i = 0; i < cfg->workers; i++)
+        if (spawn(&sv, i))
+            return T4__SERVE_HERE;
+    if (*stop_flag)
+        begin_stop(&sv, "stop requested");
+    for (;;) {
+        reap(&sv);
+        uint64_t now = now_ms();
+        uint64_t wait = POLL_MS;
+        if (!sv.stopping) {
+            for (int i = 0; i < cfg->workers; i++) {
+                if (sv.slots[i].pid != 0)
+                    continue;
+                if (sv.slots[i].respawn_at <= now) {
+                    if (spawn(&sv, i))
+                        return T4__SERVE_HERE;
+                    sv.burst_last = now; /* the new worker must live a while to end the burst */
+                } else if (sv.slots[i].respawn_at - now < wait) {
+                    wait = sv.slots[i].respawn_at - now;
+                }
+            }
+        } else {
+            if (live_workers(&sv) == 0)
+                break;
+            if (now >= sv.kill_at && !sv.killed) {
+                sv.killed = true;
+                t4_log(T4_LOG_WARN, "shutdown timeout: killing %d worker(s) still running",
+                       live_workers(&sv));
+                for (int i = 0; i < cfg->workers; i++)
+                    if (sv.slots[i].pid > 0)
+                        kill(sv.slots[i].pid, SIGKILL);
+            } else if (!sv.killed && sv.kill_at - now < wait) {
+                wait = sv.kill_at - now;
+            }
+        }
+        struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
+        siginfo_t si;
+        int sig = sigtimedwait(&set, &si, &ts);
+        if (sig == SIGTERM || sig == SIGINT)
+            begin_stop(&sv, sig == SIGTERM ? "received SIGTERM" : "received SIGINT");
+        else if (*stop_flag)
+            begin_stop(&sv, "stop requested");
+    }
+    close(sv.fd);
+    sigprocmask(SIG_SETMASK, &sv.old_mask, NULL);
+    free(slots);
+    slots = NULL;
+    if (sv.total_crashes)
+        t4_log(T4_LOG_INFO, "stopped (%lu worker crash(es) since start)", sv.total_crashes);
+    else
+        t4_log(T4_LOG_INFO, "stopped");
+    return 0;
+}

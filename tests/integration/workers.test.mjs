@@ -1,0 +1,160 @@
+// Workers: TINA4_WORKERS=N runs a supervisor and N worker processes on one
+// listening socket. Real processes (read from /proc), real sockets.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import { test } from 'node:test';
+import { binary } from '../lib/server.mjs';
+import { open, startServer, waitFor } from './helpers.mjs';
+
+const SERVER = 'tests/servers/workers_server';
+
+// The live (not zombie) processes whose parent is pid, from /proc.
+export function children(pid) {
+  const out = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "pid (comm) "
+    if (Number(f[1]) === pid && f[0] !== 'Z') out.push(Number(d));
+  }
+  return out.sort((a, b) => a - b);
+}
+
+export function alive(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+// One GET on a new connection (no keep-alive agent): which worker accepted.
+export function getFresh(url, { timeout = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers: { Connection: 'close' }, timeout }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+test('TINA4_WORKERS=2: a supervisor and 2 workers; new connections reach both; SIGTERM stops all with 1001', async (t) => {
+  const srv = await startServer(SERVER, { env: { TINA4_WORKERS: '2' } });
+  const sup = srv.proc.pid;
+  await waitFor(() => children(sup).length === 2, { what: '2 workers' });
+  const workers = children(sup);
+  t.diagnostic(`supervisor ${sup}, workers ${workers.join(', ')}`);
+  assert.match(srv.stdout(), /2 worker processes/);
+
+  // The supervisor runs no handler: every answer comes from a worker.
+  const seen = new Map();
+  for (let i = 0; i < 200; i++) {
+    const r = await getFresh(srv.url('/pid'));
+    assert.equal(r.status, 200);
+    seen.set(Number(r.body), (seen.get(Number(r.body)) || 0) + 1);
+  }
+  t.diagnostic(`200 new connections: ${[...seen].map(([p, n]) => `${p}: ${n}`).join(', ')}`);
+  assert.deepEqual([...seen.keys()].sort((a, b) => a - b), workers, 'both workers answer, nobody else');
+
+  // A WebSocket on each worker, and a slow response in flight.
+  const byPid = new Map();
+  for (let i = 0; i < 50 && byPid.size < 2; i++) {
+    const c = await open(srv.wsUrl('/echo'));
+    c.send('pid');
+    const pid = Number((await c.next()).data.slice(4));
+    if (byPid.has(pid)) c.ws.close();
+    else byPid.set(pid, c);
+  }
+  assert.equal(byPid.size, 2, 'a WebSocket on each worker');
+  const slow = getFresh(srv.url('/sleep?ms=600'));
+  await waitFor(() => srv.stderr().includes('sleep: start'), { what: 'the slow request to be in its handler' });
+  const t0 = Date.now();
+  srv.proc.kill('SIGTERM');
+  for (const c of byPid.values()) assert.equal((await c.closed).code, 1001);
+  assert.equal((await slow).body, 'slept', 'the in-flight response finished');
+  const { code } = await srv.stop();
+  const took = Date.now() - t0;
+  t.diagnostic(`supervisor exited ${code} ${took} ms after SIGTERM`);
+  assert.equal(code, 0);
+  assert.ok(took < 10000, `exit took ${took} ms`);
+  for (const w of workers) assert.ok(!alive(w), `worker ${w} is gone`);
+});
+
+test('TINA4_WORKERS unset or 1: one process, no supervisor', async () => {
+  for (const env of [{}, { TINA4_WORKERS: '1' }]) {
+    const srv = await startServer(SERVER, { env });
+    assert.deepEqual(children(srv.proc.pid), []);
+    assert.equal(Number((await getFresh(srv.url('/pid'))).body), srv.proc.pid);
+    assert.doesNotMatch(srv.stdout(), /worker processes/);
+    await srv.stop();
+  }
+});
+
+test('TINA4_WORKERS=auto starts one worker per CPU', async (t) => {
+  const srv = await startServer(SERVER, { env: { TINA4_WORKERS: 'auto' } });
+  const want = os.availableParallelism();
+  await waitFor(() => children(srv.proc.pid).length === want, { what: `${want} workers` });
+  t.diagnostic(`${want} CPU(s), ${want} worker(s)`);
+  await srv.stop();
+});
+
+test('TINA4_WORKERS: a bad value is a clear start-up error', async () => {
+  for (const bad of ['0', 'two', '-3', '1025']) {
+    const p = spawn(binary(SERVER), [], { env: { ...process.env, TINA4_WORKERS: bad, TINA4_PORT: '0' } });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    const code = await new Promise((r) => p.on('close', r));
+    assert.equal(code, 1, `TINA4_WORKERS=${bad}`);
+    assert.match(err, new RegExp(`TINA4_WORKERS=${bad}: expected`));
+  }
+});
+
+test('a worker whose supervisor is killed exits too', async (t) => {
+  const srv = await startServer(SERVER, { env: { TINA4_WORKERS: '2' } });
+  await waitFor(() => children(srv.proc.pid).length === 2, { what: '2 workers' });
+  const workers = children(srv.proc.pid);
+  await srv.stop('SIGKILL');
+  await waitFor(() => workers.every((w) => !alive(w)), { what: 'the workers to exit', timeout: 10000 });
+  assert.ok(!existsSync(`/proc/${workers[0]}/stat`) || !alive(workers[0]));
+});
+
+test('t4_stop() in a worker stops the whole server', async () => {
+  const srv = await startServer(SERVER, { env: { TINA4_WORKERS: '2' } });
+  await waitFor(() => children(srv.proc.pid).length === 2, { what: '2 workers' });
+  const workers = children(srv.proc.pid);
+  assert.equal((await getFresh(srv.url('/stop'))).body, 'stopping');
+  const { code, signal } = await srv.exited;
+  assert.equal(code, 0, `supervisor exit ${signal ?? code}`);
+  assert.match(srv.stderr(), /a worker stopped/);
+  for (const w of workers) assert.ok(!alive(w), `worker ${w} is gone`);
+  await srv.stop();
+});
+
+test('TINA4_SHUTDOWN_TIMEOUT: a worker stuck in a handler is killed, and the supervisor still exits 0', async (t) => {
+  const srv = await startServer(SERVER, { env: { TINA4_WORKERS: '2', TINA4_SHUTDOWN_TIMEOUT: '1' } });
+  await waitFor(() => children(srv.proc.pid).length === 2, { what: '2 workers' });
+  const workers = children(srv.proc.pid);
+  const stuck = getFresh(srv.url('/sleep?ms=30000'), { timeout: 30000 }).catch((e) => e);
+  await waitFor(() => srv.stderr().includes('sleep: start'), { what: 'the stuck request to be in its handler' });
+  const t0 = Date.now();
+  const { code } = await srv.stop();
+  const took = Date.now() - t0;
+  t.diagnostic(`exited ${code} ${took} ms after SIGTERM`);
+  assert.equal(code, 0);
+  assert.ok(took >= 1000 && took < 6000, `took ${took} ms (TINA4_SHUTDOWN_TIMEOUT=1)`);
+  assert.match(srv.stderr(), /shutdown timeout: killing 1 worker/);
+  assert.ok((await stuck) instanceof Error, 'the stuck request was cut off');
+  for (const w of workers) assert.ok(!alive(w), `worker ${w} is gone`);
+});

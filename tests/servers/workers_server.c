@@ -1,0 +1,105 @@
+/*
+ * workers_server: the test server for workers, crash reports and the
+ * watchdog (tests/integration/workers*.test.mjs, crash*.test.mjs).
+ *
+ * HTTP
+ *   GET /pid                 this worker's process id
+ *   GET /crash?unless=PID    a null write (SIGSEGV), unless this worker is PID
+ *                            (then 409 "not me": the client tries again)
+ *   GET /abort               abort() (SIGABRT)
+ *   GET /sleep?ms=N          holds the loop N ms, then "slept"
+ *   GET /stop                t4_stop() in this worker
+ * WebSocket
+ *   /echo                    "pid" -> "pid:<pid>", anything else echoed
+ *   /ws/chat/{room}          "crash" -> a null write in the MESSAGE handler
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <tina4.h>
+#include <unistd.h>
+
+/* A real invalid write, hidden from the sanitizers (which would otherwise
+ * report it themselves and exit instead of dying by the signal). */
+__attribute__((noinline, no_sanitize("address", "undefined"))) static void null_write(void)
+{
+    volatile int *volatile p = NULL;
+    *p = 42;
+}
+
+static void pid_route(t4_req *req, t4_res *res)
+{
+    (void)req;
+    t4_res_printf(res, 200, "text/plain", "%d", (int)getpid());
+}
+
+static void crash_route(t4_req *req, t4_res *res)
+{
+    const char *unless = t4_req_query(req, "unless");
+    if (unless && atoi(unless) == (int)getpid()) {
+        t4_res_text(res, 409, "not me");
+        return;
+    }
+    null_write();
+    t4_res_text(res, 200, "survived?");
+}
+
+static void abort_route(t4_req *req, t4_res *res)
+{
+    (void)req;
+    (void)res;
+    abort();
+}
+
+static void sleep_route(t4_req *req, t4_res *res)
+{
+    const char *ms = t4_req_query(req, "ms");
+    fprintf(stderr, "sleep: start\n"); /* tests wait for this: the request is in flight */
+    /* Signals (SIGTERM) interrupt nanosleep: sleep the whole time anyway. */
+    struct timespec left = {0, 0};
+    long n = ms ? atol(ms) : 2000;
+    left.tv_sec = n / 1000;
+    left.tv_nsec = (n % 1000) * 1000000L;
+    while (nanosleep(&left, &left) != 0)
+        ;
+    t4_res_text(res, 200, "slept");
+}
+
+static void stop_route(t4_req *req, t4_res *res)
+{
+    (void)req;
+    t4_res_text(res, 200, "stopping");
+    t4_stop();
+}
+
+static void echo(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    if (ev != T4_WS_MESSAGE)
+        return;
+    if (strcmp(msg.data, "pid") == 0)
+        t4_ws_sendf(ws, "pid:%d", (int)getpid());
+    else
+        t4_ws_send(ws, msg.data);
+}
+
+static void chat(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    if (ev == T4_WS_MESSAGE && strcmp(msg.data, "crash") == 0)
+        null_write();
+    else if (ev == T4_WS_MESSAGE)
+        t4_ws_send(ws, msg.data);
+}
+
+T4_GET("/pid", pid_route)
+T4_GET("/crash", crash_route)
+T4_GET("/abort", abort_route)
+T4_GET("/sleep", sleep_route)
+T4_GET("/stop", stop_route)
+T4_WEBSOCKET("/echo", echo)
+T4_WEBSOCKET("/ws/chat/{room}", chat)
+
+int main(void)
+{
+    return t4_run(NULL) == 0 ? 0 : 1;
+}
