@@ -200,6 +200,8 @@ typedef struct t4_config {
     int log_level;                    /* TINA4_LOG_LEVEL: 0 error..3 debug, 2   */
     bool quiet_banner;                /* do not print the start-up banner       */
     int workers;                      /* TINA4_WORKERS, 1; N > 1: N worker processes; -1: one per CPU */
+    unsigned handler_warn;            /* TINA4_HANDLER_WARN, 1 s: log a handler holding the loop (workers) */
+    unsigned handler_kill;            /* TINA4_HANDLER_KILL, 0 = off: replace a worker stuck this long */
 } t4_config;
 
 /* Loads `.env` from the working directory (the real environment wins) and

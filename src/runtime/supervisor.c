@@ -14,6 +14,7 @@
  */
 #include "runtime/supervisor.h"
 #include "runtime/crash.h"
+#include "runtime/watchdog.h"
 #include "server/listener.h"
 #include "util/log.h"
 #include <errno.h>
@@ -38,6 +39,7 @@
 typedef struct {
     pid_t pid;           /* 0: not running */
     uint64_t respawn_at; /* when pid is 0: start a new worker at this time (ms) */
+    bool stuck;          /* killed by us: a handler held its loop past TINA4_HANDLER_KILL */
 } slot;
 
 /* A worker's view: set in the child after fork. */
@@ -64,6 +66,7 @@ void t4__worker_exit(int rc)
 {
     if (!worker.active)
         return;
+    t4__watchdog_stop();
     fflush(stdout);
     exit(rc == 0 ? 0 : 1);
 }
@@ -116,6 +119,7 @@ static bool spawn(supervisor *sv, int i)
         worker.port = sv->port;
         sv->cfg->quiet_banner = true;
         t4__crash_install();
+        t4__watchdog_start(sv->cfg->handler_warn, sv->cfg->handler_kill, parent);
         return true;
     }
     if (pid < 0) {
@@ -125,6 +129,7 @@ static bool spawn(supervisor *sv, int i)
         return false;
     }
     sv->slots[i].pid = pid;
+    sv->slots[i].stuck = false;
     return false;
 }
 
@@ -143,9 +148,11 @@ static void begin_stop(supervisor *sv, const char *why)
     t4_log(T4_LOG_INFO, "%s: stopping %d worker(s)", why, live);
 }
 
-static void describe_exit(int status, char *out, size_t cap)
+static void describe_exit(int status, bool stuck, char *out, size_t cap)
 {
-    if (WIFSIGNALED(status)) {
+    if (stuck) {
+        snprintf(out, cap, "was killed: a handler held its loop past TINA4_HANDLER_KILL");
+    } else if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         const char *name = sigabbrev_np(sig);
         snprintf(out, cap, "killed by SIG%s%s", name ? name : "?", WCOREDUMP(status) ? " (core dumped)" : "");
@@ -176,8 +183,8 @@ static void on_exit_of(supervisor *sv, int i, int status)
     sv->total_crashes++;
     sv->slots[i].respawn_at = now + sv->delay_ms;
     if (first) {
-        char how[64];
-        describe_exit(status, how, sizeof how);
+        char how[96];
+        describe_exit(status, sv->slots[i].stuck, how, sizeof how);
         t4_log(T4_LOG_ERROR,
                "worker %d %s; replacing it in %u ms (more crashes within %d s are not logged here: "
                "each restart waits twice as long, up to %d s)",
@@ -185,6 +192,15 @@ static void on_exit_of(supervisor *sv, int i, int status)
     }
     sv->delay_ms = sv->delay_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : sv->delay_ms * 2;
     sv->burst_last = now;
+}
+
+static void kill_stuck(supervisor *sv, pid_t pid)
+{
+    for (int i = 0; i < sv->cfg->workers; i++)
+        if (pid > 0 && sv->slots[i].pid == pid && !sv->stopping) {
+            sv->slots[i].stuck = true;
+            kill(pid, SIGKILL);
+        }
 }
 
 static void reap(supervisor *sv)
@@ -230,6 +246,7 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1); /* a worker's watchdog: "kill me, I am stuck" */
     sigprocmask(SIG_BLOCK, &set, &sv.old_mask);
 
     for (int i = 0; i < cfg->workers; i++)
@@ -270,7 +287,9 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
         struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
         siginfo_t si;
         int sig = sigtimedwait(&set, &si, &ts);
-        if (sig == SIGTERM || sig == SIGINT)
+        if (sig == SIGUSR1)
+            kill_stuck(&sv, si.si_pid);
+        else if (sig == SIGTERM || sig == SIGINT)
             begin_stop(&sv, sig == SIGTERM ? "received SIGTERM" : "received SIGINT");
         else if (*stop_flag)
             begin_stop(&sv, "stop requested");

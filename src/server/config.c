@@ -84,6 +84,8 @@ void t4__config_defaults(t4_config *c)
         c->ws_backplane_heartbeat = 5000;
     if (!c->ws_backplane_max_queue)
         c->ws_backplane_max_queue = 8 * 1024 * 1024;
+    if (!c->handler_warn)
+        c->handler_warn = 1000;
     if (c->workers == 0)
         c->workers = 1;
     if (c->workers < 0) { /* "auto": one worker per CPU online */
@@ -306,6 +308,8 @@ int t4_config_from_env(t4_config *c)
         t4_log(T4_LOG_ERROR, "TINA4_WORKERS: worker processes, 1 to 1024, or auto (one per CPU)");
         bad = 1;
     }
+    bad |= parse_seconds("TINA4_HANDLER_WARN", &c->handler_warn);
+    bad |= parse_seconds("TINA4_HANDLER_KILL", &c->handler_kill);
     t4__log_level = c->log_level;
     t4__config_defaults(c);
     return bad ? T4_EINVAL : 0;
