@@ -97,7 +97,8 @@ static void base64(const uint8_t *in, size_t n, char *out)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
+        uint32_t v =
+            (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
         out[o++] = B64[v >> 18 & 63];
         out[o++] = B64[v >> 12 & 63];
         out[o++] = i + 1 < n ? B64[v >> 6 & 63] : '=';
@@ -216,7 +217,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(strcmp(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == 0);
         once = true;
     }
-    static const char *const origins[4] = {"", "*", "https://a.example, http://B.example:8080", "https://a.example"};
+    static const char *const origins[4] = {"", "*", "https://a.example, http://B.example:8080",
+                                           "https://a.example"};
     static const char *const protocols[4] = {"chat", "v2.json", "x", ""};
     if (size < 2)
         return 0;
