@@ -295,6 +295,7 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
             begin_stop(&sv, "stop requested");
     }
     close(sv.fd);
+    *stop_flag = 0; /* the next t4_run starts afresh */
     sigprocmask(SIG_SETMASK, &sv.old_mask, NULL);
     free(slots);
     slots = NULL;
