@@ -8,6 +8,7 @@
 #include "runtime/crash.h"
 #include "runtime/current.h"
 #include "runtime/routes_seen.h"
+#include "runtime/symbols.h"
 #include <execinfo.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -131,12 +132,30 @@ static void report(int sig, const siginfo_t *si)
     } else {
         add(&l, " outside any route handler (in the server itself)");
     }
-    add(&l, "\nbacktrace (+offsets resolve with addr2line -f -e <binary>):\n");
+    add(&l, "\nbacktrace:\n");
     ssize_t w = write(STDERR_FILENO, buf, l.n);
     (void)w;
     void *frames[MAX_FRAMES];
     int n = backtrace(frames, MAX_FRAMES);
-    backtrace_symbols_fd(frames, n, STDERR_FILENO);
+    for (int i = 0; i < n; i++) {
+        /* A return address points after its call: look up the byte before. */
+        uintptr_t off, at = (uintptr_t)frames[i];
+        const char *name = t4__symbols_find(at - 1, &off);
+        if (!name) {
+            backtrace_symbols_fd(&frames[i], 1, STDERR_FILENO);
+            continue;
+        }
+        line f = {buf, 0, sizeof buf};
+        add(&f, "  ");
+        add(&f, name);
+        add(&f, "+0x");
+        add_uint(&f, (unsigned long long)(off + 1), 16, 1);
+        add(&f, " [0x");
+        add_uint(&f, (unsigned long long)at, 16, 1);
+        add(&f, "]\n");
+        w = write(STDERR_FILENO, buf, f.n);
+        (void)w;
+    }
 }
 
 static void on_fatal(int sig, siginfo_t *si, void *uc)
@@ -163,7 +182,8 @@ void t4__crash_install(void)
         return;
     installed = true;
     void *warm[2];
-    backtrace(warm, 2);    /* loads libgcc now, not inside the signal handler */
+    backtrace(warm, 2); /* loads libgcc now, not inside the signal handler */
+    t4__symbols_load();
     static void *altstack; /* lives as long as the process */
     stack_t st = {0};
     st.ss_sp = altstack = malloc(ALTSTACK_SIZE);

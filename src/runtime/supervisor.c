@@ -14,6 +14,7 @@
  */
 #include "runtime/supervisor.h"
 #include "runtime/crash.h"
+#include "runtime/symbols.h"
 #include "runtime/watchdog.h"
 #include "server/listener.h"
 #include "util/log.h"
@@ -237,6 +238,7 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
         close(sv.fd);
         return T4_ENOMEM;
     }
+    t4__symbols_load(); /* once, for every worker's crash reports (a restart stays fast) */
     print_banner(cfg, sv.port);
     t4_log(T4_LOG_INFO, "supervisor %d: %d workers on %s:%d", (int)getpid(), cfg->workers, cfg->host,
            sv.port);

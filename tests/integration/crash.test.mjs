@@ -94,7 +94,8 @@ test('a crash in one worker: one report, replaced within 1 s, a WebSocket on the
   assert.equal(rep.length, 1, `one report:\n${rep.join('\n')}`);
   assert.match(rep[0], /worker \d+ crashed: SIGSEGV .* in HTTP GET \/crash/);
   const after = err.slice(err.indexOf(rep[0]));
-  assert.match(after, /\nbacktrace[^\n]*\n[^\n]*\[0x[0-9a-f]+\]\n/, 'a backtrace line');
+  assert.match(after, /\nbacktrace:\n[^\n]*\[0x[0-9a-f]+\]\n/, 'a backtrace line');
+  assert.match(after, /\n  null_write\+0x[0-9a-f]+ \[0x[0-9a-f]+\]\n  crash_route\+0x/, 'named frames, static functions too');
   assert.equal((err.match(/killed by SIGSEGV; replacing it/g) || []).length, 1);
   await ws.close();
   await stopTolerant(srv);

@@ -119,3 +119,15 @@ test('TINA4_SHUTDOWN_TIMEOUT: a worker stuck in a handler is killed, and the sup
   assert.ok((await stuck) instanceof Error, 'the stuck request was cut off');
   for (const w of workers) assert.ok(!alive(w), `worker ${w} is gone`);
 });
+
+test('SIGINT to the supervisor stops every worker too, exit 0', async () => {
+  const srv = await startServer(SERVER, { env: { TINA4_WORKERS: '2' } });
+  await waitFor(() => children(srv.proc.pid).length === 2, { what: '2 workers' });
+  const workers = children(srv.proc.pid);
+  const c = await open(srv.wsUrl('/echo'));
+  const { code } = await srv.stop('SIGINT');
+  assert.equal(code, 0);
+  assert.equal((await c.closed).code, 1001);
+  assert.match(srv.stderr(), /received SIGINT: stopping 2 worker\(s\)/);
+  for (const w of workers) assert.ok(!alive(w), `worker ${w} is gone`);
+});
