@@ -144,3 +144,24 @@ test('repeated crashes: restarts back off (each waits longer), one supervisor li
   await stopTolerant(srv);
   assert.match(srv.stderr(), /5 worker crash\(es\) since start/);
 });
+
+test('the backoff resets once workers have lived 30 s: a later crash is a new burst, logged, replaced after 100 ms', async (t) => {
+  const srv = await twoWorkers();
+  let known = children(srv.proc.pid);
+  const waits = [];
+  for (let i = 0; i < 2; i++) {
+    const crashedAt = await crashOne(srv);
+    const [fresh, at] = await replacement(srv, known);
+    waits.push(at - crashedAt);
+    known = [...known, fresh];
+  }
+  await new Promise((r) => setTimeout(r, 31000)); // the burst window is the thing under test
+  const crashedAt = await crashOne(srv);
+  const [, at] = await replacement(srv, known);
+  waits.push(at - crashedAt);
+  t.diagnostic(`restart delays (ms): ${waits.join(', ')}`);
+  assert.ok(waits[1] > waits[0] * 1.3, 'backing off within the burst');
+  assert.ok(waits[2] < waits[1] * 0.8 && waits[2] < 1000, `reset after the quiet time: ${waits.join(', ')}`);
+  assert.equal((srv.stderr().match(/replacing it in 100 ms/g) || []).length, 2, 'one supervisor line per burst');
+  await stopTolerant(srv);
+});
