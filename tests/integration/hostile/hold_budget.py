@@ -12,7 +12,7 @@ echoed back).
 Prints one JSON line with the counts.
 
 usage: hold_budget.py PORT HTTP_ATTACKERS BODY_BYTES WS_ATTACKERS FRAME_BYTES
-                      [SENDS] [SIZE] [TRICKLE]
+                      [SENDS] [SIZE] [TRICKLE] [SETTLE]
 """
 import json
 import os
@@ -72,6 +72,7 @@ def main():
     sends = int(sys.argv[6]) if len(sys.argv) > 6 else 10
     size = int(sys.argv[7]) if len(sys.argv) > 7 else 200 * 1000
     trickle = float(sys.argv[8]) if len(sys.argv) > 8 else 5
+    settle = float(sys.argv[9]) if len(sys.argv) > 9 else 2.5
     out = {"http_holding": 0, "http_cut_off": 0, "ws_holding": 0, "ws_cut_off": 0,
            "good_http_ok": 0, "good_http_failed": [], "good_ws_ok": 0, "good_ws_failed": []}
     stop = threading.Event()
@@ -81,7 +82,7 @@ def main():
                 for _ in range(n_ws)]
     for t in threads:
         t.start()
-    time.sleep(2.5)  # the holders have sent their bulk and gone quiet
+    time.sleep(settle)  # the holders have sent their bulk and gone quiet
     good = WsClient(port, "/echo")
     for i in range(sends):
         status = good_http(port, size)
