@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tina4.h -- the one public header of libtina4.
  *
@@ -305,10 +306,10 @@ T4_API int t4_ws_broadcastf(t4_ws *ws, bool exclude_self, const char *fmt, ...) 
  * 123 bytes). The CLOSE event follows once. */
 T4_API int t4_ws_close(t4_ws *ws, int code, const char *reason);
 
-T4_API const char *t4_ws_id(const t4_ws *ws);
+T4_API const char *t4_ws_id(const t4_ws *ws); /* 32 hex chars, CSPRNG */
 /* The subprotocol selected in the handshake, or NULL (see t4_ws_options). */
-T4_API const char *t4_ws_protocol(const t4_ws *ws); /* 32 hex chars, CSPRNG */
-T4_API const char *t4_ws_path(const t4_ws *ws);     /* the concrete path (group) */
+T4_API const char *t4_ws_protocol(const t4_ws *ws);
+T4_API const char *t4_ws_path(const t4_ws *ws); /* the concrete path (group) */
 /* Path parameter, else decoded query parameter (path wins a clash). */
 T4_API const char *t4_ws_param(const t4_ws *ws, const char *name);
 /* All params as a JSON object (borrowed, owned by the connection). */

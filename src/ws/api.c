@@ -95,7 +95,7 @@ int t4_ws_send_text(t4_ws *ws, const char *text, size_t len)
 
 int t4_ws_send(t4_ws *ws, const char *text)
 {
-    return t4_ws_send_text(ws, text, text ? strlen(text) : 0);
+    return text ? t4_ws_send_text(ws, text, strlen(text)) : check(ws, NULL, 1, "t4_ws_send");
 }
 
 int t4_ws_send_binary(t4_ws *ws, const void *data, size_t len)
