@@ -36,6 +36,10 @@ struct t4__http_state {
 /* A connection with this much output queued gets no further request
  * processed until it drains (a client pipelining faster than it reads). */
 #define PIPELINE_OUT_LIMIT (1024 * 1024)
+/* Requests of one connection handled in one loop turn; the rest wait for the
+ * next turn, so 8000 tiny pipelined requests in one write cannot hold the loop
+ * (and every other client) for a hundred milliseconds. */
+#define REQUESTS_PER_TURN 64
 
 static t4__http_state *state(t4__conn *c)
 {
@@ -302,6 +306,17 @@ size_t t4__http_process(t4__conn *c, char *data, size_t len)
              * would let a client that never reads multiply our memory. */
             t4__conn_read_stop(c);
             return 0;
+        }
+        if (!st) {
+            if (c->turn != t4__srv->turn) {
+                c->turn = t4__srv->turn;
+                c->turn_requests = 0;
+            }
+            if (c->turn_requests >= REQUESTS_PER_TURN) {
+                t4__conn_defer_input(c); /* the rest on the next turn */
+                return 0;
+            }
+            c->turn_requests++;
         }
         return on_head(c, data, len);
     }

@@ -133,6 +133,43 @@ void t4__conn_process_input(t4__conn *c)
     t4__ws_fire_pending();
 }
 
+static void on_resume_idle(uv_idle_t *h)
+{
+    t4__server *s = h->data;
+    uv_idle_stop(h);
+    t4__conn *list = s->deferred;
+    s->deferred = NULL;
+    while (list) {
+        t4__conn *c = list;
+        list = c->next_deferred;
+        c->next_deferred = NULL;
+        c->deferred = false;
+        t4__conn_process_input(c); /* may defer it again, onto the new list */
+    }
+}
+
+void t4__conn_defer_input(t4__conn *c)
+{
+    t4__conn_read_stop(c);
+    if (c->deferred)
+        return;
+    c->deferred = true;
+    c->next_deferred = t4__srv->deferred;
+    t4__srv->deferred = c;
+    uv_idle_start(&t4__srv->resume_idle, on_resume_idle);
+}
+
+static void unlink_deferred(t4__conn *c)
+{
+    for (t4__conn **p = &t4__srv->deferred; *p; p = &(*p)->next_deferred) {
+        if (*p == c) {
+            *p = c->next_deferred;
+            break;
+        }
+    }
+    c->deferred = false;
+}
+
 size_t t4__conn_input_held(const t4__conn *c)
 {
     return c->in.cap + (c->kind == T4__CONN_WS ? t4__ws_input_held(c) : t4__http_input_held(c));
@@ -272,6 +309,8 @@ static void on_accept(uv_os_sock_t fd)
 void t4__server_unlink(t4__conn *c)
 {
     t4__server *s = t4__srv;
+    if (c->deferred)
+        unlink_deferred(c); /* never leave a freed connection on the deferred list */
     if (c->prev)
         c->prev->next = c->next;
     else if (s->conns == c)
@@ -331,6 +370,7 @@ static void on_tick(uv_timer_t *t)
  * check right after I/O callbacks. */
 static void on_prepare(uv_prepare_t *h)
 {
+    t4__srv->turn++;
     (void)h;
     t4__ws_fire_pending();
     t4__flush_dirty();
@@ -500,6 +540,8 @@ int t4_run(const t4_config *cfg_in)
     if (rc == 0) {
         uv_prepare_init(&s->loop, &s->prepare);
         uv_prepare_start(&s->prepare, on_prepare);
+        uv_idle_init(&s->loop, &s->resume_idle);
+        s->resume_idle.data = s;
         uv_check_init(&s->loop, &s->check);
         uv_check_start(&s->check, on_check);
         uv_async_init(&s->loop, &s->wakeup, on_wakeup);

@@ -45,11 +45,14 @@ struct t4__conn {
     uint32_t q_head, q_len, q_cap;
     uint32_t q_inflight; /* bytes handed to an in-flight uv_write */
     t4__outq_item q_inline[T4__OUTQ_INLINE];
-    size_t out_bytes;    /* queued and not yet written */
-    uint64_t bytes_in;   /* bytes read so far (the minimum data rate's measure) */
-    uint64_t rate_t0;    /* start of the current minimum-rate window (0: none) */
-    uint64_t rate_b0;    /* bytes_in at rate_t0 */
-    uint64_t last_read;  /* uv_now of the last bytes read */
+    size_t out_bytes;   /* queued and not yet written */
+    uint64_t bytes_in;  /* bytes read so far (the minimum data rate's measure) */
+    uint64_t rate_t0;   /* start of the current minimum-rate window (0: none) */
+    uint64_t rate_b0;   /* bytes_in at rate_t0 */
+    uint64_t last_read; /* uv_now of the last bytes read */
+    uint64_t turn;      /* the loop turn turn_requests counts for */
+    uint32_t turn_requests;
+    t4__conn *next_deferred;
     uint64_t last_write; /* uv_now of the last output progress */
     uint64_t deadline;   /* kind-specific timeout, ms (0 = none) */
     uint8_t kind;
@@ -61,6 +64,7 @@ struct t4__conn {
     bool read_stopped : 1;      /* input paused (backpressure or closing) */
     bool discard_input : 1;     /* protocol over: read and drop until EOF */
     bool peer_eof : 1;          /* the peer half-closed (its FIN arrived) */
+    bool deferred : 1;          /* on the server's deferred list */
     t4__http_state *http;       /* request in progress (HTTP kind) */
     struct t4_ws *ws;           /* WebSocket state (WS kind) */
     t4__file_stream *stream;    /* a static file being sent (http/static.c) */
@@ -90,6 +94,9 @@ typedef struct t4__server {
     bool stopping;
     int bound_port;
     t4__conn *current;           /* the connection whose input is being processed */
+    uint64_t turn;               /* loop iterations (counted in the prepare hook) */
+    uv_idle_t resume_idle;       /* runs deferred input on the next turn */
+    t4__conn *deferred;          /* connections whose input waits for the next turn */
     uint64_t reclaim_idle_until; /* no reclaim scan before this (uv_now): the last found nothing */
     uv_write_t *free_writes;     /* recycled write requests */
 } t4__server;
@@ -124,6 +131,10 @@ void t4__conn_close_now(t4__conn *c);
 /* Processes input kept in c->in (after a pause: output drained, a file
  * fully queued), then resumes reading. */
 void t4__conn_process_input(t4__conn *c);
+/* Fairness: a connection that had its share of requests this loop turn
+ * stops reading; the rest of its input is processed on the next turn, so one
+ * client's pipelined flood cannot hold the loop. */
+void t4__conn_defer_input(t4__conn *c);
 /* Bytes of input buffers this connection holds (c->in, a body, a message). */
 size_t t4__conn_input_held(const t4__conn *c);
 /* Pause/resume reading. */
