@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tina4 serve: compiles the project's src/routes/ C files into one shared module
  * with the system compiler, loads it (its T4_* constructors register the
@@ -14,22 +15,6 @@
 #include <sys/wait.h>
 #include <tina4.h>
 #include <unistd.h>
-
-const char *t4_cli_include_dir(void)
-{
-    static const char *const candidates[] = {T4_BUILD_INCLUDE_DIR, T4_INSTALL_INCLUDE_DIR,
-                                             "/usr/local/include", "/usr/include"};
-    const char *env = getenv("TINA4_INCLUDE_DIR");
-    static char path[4096];
-    if (env && *env)
-        return env;
-    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
-        snprintf(path, sizeof path, "%s/tina4.h", candidates[i]);
-        if (access(path, R_OK) == 0)
-            return candidates[i];
-    }
-    return NULL;
-}
 
 /* Runs argv, returns its exit status (or -1 if it could not start). */
 static int run(char *const argv[])
@@ -49,20 +34,13 @@ static int run(char *const argv[])
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Compiles the src/routes/ C files into .tina4/routes.so; returns 0, 1 on a compile
- * error, or 2 when there is nothing to compile. */
-static int compile_routes(const char *out)
+/* Compiles the src/routes/ C files into .tina4/routes.so; returns 0, or 1 on
+ * a compile error. */
+static int compile_routes(const char *out, glob_t *g)
 {
-    glob_t g;
-    if (glob("src/routes/*.c", 0, NULL, &g) != 0) {
-        fprintf(stderr, "tina4 serve: no src/routes/*.c in %s (create one, or run `tina4 init NAME`)\n",
-                getcwd((char[4096]){0}, 4096));
-        return 2;
-    }
     const char *inc = t4_cli_include_dir();
     if (!inc) {
         fprintf(stderr, "tina4 serve: cannot find tina4.h (set TINA4_INCLUDE_DIR)\n");
-        globfree(&g);
         return 1;
     }
     mkdir(".tina4", 0755);
@@ -72,11 +50,9 @@ static int compile_routes(const char *out)
     char incflag[4200];
     snprintf(incflag, sizeof incflag, "-I%s", inc);
     size_t n = 0;
-    char **argv = calloc(g.gl_pathc + 16, sizeof *argv);
-    if (!argv) {
-        globfree(&g);
+    char **argv = calloc(g->gl_pathc + 16, sizeof *argv);
+    if (!argv)
         return 1;
-    }
     argv[n++] = (char *)cc;
     argv[n++] = "-std=c11";
     argv[n++] = "-D_GNU_SOURCE";
@@ -89,31 +65,45 @@ static int compile_routes(const char *out)
     argv[n++] = "-Isrc";
     argv[n++] = "-o";
     argv[n++] = (char *)out;
-    for (size_t i = 0; i < g.gl_pathc; i++)
-        argv[n++] = g.gl_pathv[i];
+    for (size_t i = 0; i < g->gl_pathc; i++)
+        argv[n++] = g->gl_pathv[i];
     argv[n++] = "-ljansson";
     argv[n] = NULL;
-    printf("  Compiling %zu route file(s) with %s\n", g.gl_pathc, cc);
+    printf("  Compiling %zu route file(s) with %s\n", g->gl_pathc, cc);
     fflush(stdout);
     int rc = run(argv);
     free(argv);
-    globfree(&g);
     return rc == 0 ? 0 : 1;
 }
+
+static const char *const serve_options[] = {"--host", "--port", "--help", NULL};
 
 int t4_cli_serve(int argc, char **argv)
 {
     const char *host = NULL, *port = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--host") == 0 && i + 1 < argc)
-            host = argv[++i];
-        else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
-            port = argv[++i];
-        else {
-            fprintf(stderr, "tina4 serve: unknown option '%s' (usage: tina4 serve [--host H] [--port P])\n",
-                    argv[i]);
-            return 2;
+        const char **slot = strcmp(argv[i], "--host") == 0   ? &host
+                            : strcmp(argv[i], "--port") == 0 ? &port
+                                                             : NULL;
+        if (!slot)
+            return t4_cli_unknown("tina4 serve", argv[i][0] == '-' ? "option" : "argument", argv[i],
+                                  serve_options);
+        if (i + 1 >= argc) {
+            fprintf(stderr, "tina4 serve: %s needs a value (see `tina4 serve --help`)\n", argv[i]);
+            return T4_CLI_USAGE;
         }
+        *slot = argv[++i];
+    }
+    /* Outside a project there is nothing to serve: say so rather than
+     * serving no routes. */
+    glob_t g;
+    if (glob("src/routes/*.c", 0, NULL, &g) != 0) {
+        char cwd[4096];
+        fprintf(stderr,
+                "tina4 serve: %s is not a tina4 project (no src/routes/*.c)\n"
+                "hint: create one with `tina4 init NAME`, then `cd NAME && tina4 serve`\n",
+                getcwd(cwd, sizeof cwd) ? cwd : ".");
+        return T4_CLI_USAGE;
     }
     /* Command-line flags win over the environment and .env. */
     if (host)
@@ -121,23 +111,26 @@ int t4_cli_serve(int argc, char **argv)
     if (port)
         setenv("TINA4_PORT", port, 1);
     t4_config cfg;
-    if (t4_config_from_env(&cfg) != 0)
-        return 2;
+    if (t4_config_from_env(&cfg) != 0) {
+        globfree(&g);
+        return T4_CLI_USAGE;
+    }
     const char *module = ".tina4/routes.so";
-    int rc = compile_routes(module);
-    if (rc == 1) {
+    int rc = compile_routes(module, &g);
+    globfree(&g);
+    if (rc != 0) {
         fprintf(stderr, "tina4 serve: compiling the routes failed\n");
-        return 1;
+        return T4_CLI_ERROR;
     }
-    if (rc == 0) {
-        char abs[4200];
-        snprintf(abs, sizeof abs, "%s/%s", getcwd((char[4096]){0}, 4096), module);
-        void *h = dlopen(abs, RTLD_NOW | RTLD_GLOBAL);
-        if (!h) {
-            fprintf(stderr, "tina4 serve: cannot load %s: %s\n", abs, dlerror());
-            return 1;
-        }
-        /* The module stays loaded for the life of the process. */
+    char abs[4200];
+    snprintf(abs, sizeof abs, "%s/%s", getcwd((char[4096]){0}, 4096), module);
+    /* The module resolves t4_* against this process (the command exports
+     * them), so it carries no rpath and loads one copy of the library. */
+    void *h = dlopen(abs, RTLD_NOW | RTLD_GLOBAL);
+    if (!h) {
+        fprintf(stderr, "tina4 serve: cannot load %s: %s\n", abs, dlerror());
+        return T4_CLI_ERROR;
     }
-    return t4_run(&cfg) == 0 ? 0 : 1;
+    /* The module stays loaded for the life of the process. */
+    return t4_run(&cfg) == 0 ? T4_CLI_OK : T4_CLI_ERROR;
 }
