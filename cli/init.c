@@ -1,31 +1,13 @@
+/* SPDX-License-Identifier: MIT */
 /* tina4 init NAME: a project folder with a route file, templates, public
- * files and a .env, ready for `tina4 serve`. */
+ * files, a .env and deployment files (cli/init_files.c), ready for
+ * `tina4 serve`. */
 #include "cli.h"
+#include "init_files.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static const char routes_c[] =
-    "/* Routes: each T4_* line registers a route when this file is loaded. */\n"
-    "#include <tina4.h>\n"
-    "\n"
-    "static void hello(t4_req *req, t4_res *res)\n"
-    "{\n"
-    "    t4_res_json(res, 200, json_pack(\"{s:s}\", \"message\", \"Hello from Tina4 C\"));\n"
-    "}\n"
-    "T4_GET(\"/hello\", hello)\n"
-    "\n"
-    "static void echo(t4_ws *ws, t4_ws_event ev, t4_msg msg)\n"
-    "{\n"
-    "    if (ev == T4_WS_MESSAGE)\n"
-    "        t4_ws_sendf(ws, \"Echo: %s\", msg.data);\n"
-    "}\n"
-    "T4_WEBSOCKET(\"/ws/echo\", echo)\n";
-
-static const char env_file[] = "# Settings for tina4 serve (the real environment wins).\n"
-                               "TINA4_PORT=7145\n"
-                               "TINA4_LOG_LEVEL=info\n";
 
 static int write_file(const char *path, const char *text)
 {
@@ -41,15 +23,15 @@ static int write_file(const char *path, const char *text)
 int t4_cli_init(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: tina4 init NAME\n");
-        return 2;
+        t4_cli_usage("init", stderr);
+        return T4_CLI_USAGE;
     }
     const char *name = argv[1];
     if (mkdir(name, 0755) != 0) {
         fprintf(stderr, "tina4 init: cannot create %s: %s\n", name, strerror(errno));
-        return 1;
+        return T4_CLI_ERROR;
     }
-    static const char *const dirs[] = {"src", "src/routes", "src/templates", "src/public"};
+    static const char *const dirs[] = {"src", "src/routes", "src/templates", "src/public", "deploy"};
     char path[4096];
     for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
         snprintf(path, sizeof path, "%s/%s", name, dirs[i]);
@@ -58,12 +40,11 @@ int t4_cli_init(int argc, char **argv)
             return 1;
         }
     }
-    snprintf(path, sizeof path, "%s/src/routes/app.c", name);
-    if (write_file(path, routes_c) != 0)
-        return 1;
-    snprintf(path, sizeof path, "%s/.env", name);
-    if (write_file(path, env_file) != 0)
-        return 1;
-    printf("Created %s. Next:\n  cd %s && tina4 serve\n", name, name);
-    return 0;
+    for (const t4_cli_file *f = t4_cli_project_files; f->path; f++) {
+        snprintf(path, sizeof path, "%s/%s", name, f->path);
+        if (write_file(path, f->text) != 0)
+            return T4_CLI_ERROR;
+    }
+    printf("Created %s. Next:\n  cd %s && tina4 serve\nthen open http://localhost:7145/\n", name, name);
+    return T4_CLI_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tina4 render TEMPLATE [--data FILE.json] [--templates DIR]: the Frond
  * engine's own command (src/frond/cli.c). */
 #include "cli.h"

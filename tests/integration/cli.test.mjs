@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -95,6 +95,134 @@ test('tina4 serve reports a compile error and exits 1', async () => {
     const r = spawnSync(tina4, ['serve', '--port', String(await freePort())], { cwd: app, encoding: 'utf8' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /compiling the routes failed/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('help: tina4 --help, tina4 help serve and tina4 serve --help print usage and exit 0', () => {
+  const top = spawnSync(tina4, ['--help'], { encoding: 'utf8' });
+  assert.equal(top.status, 0, top.stderr);
+  assert.match(top.stdout, /tina4 serve \[--host H\] \[--port P\]/);
+  assert.match(top.stdout, /exit status: 0 ok, 1 runtime error, 2 usage error/);
+  assert.match(top.stdout, /header: +\/.*\n/); // where it found tina4.h
+  for (const args of [['help', 'serve'], ['serve', '--help'], ['serve', '-h']]) {
+    const r = spawnSync(tina4, args, { encoding: 'utf8', cwd: tmpdir() });
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout, /^usage: tina4 serve \[--host H\] \[--port P\]/, args.join(' '));
+    assert.match(r.stdout, /--port P/);
+  }
+  const init = spawnSync(tina4, ['init', '--help'], { encoding: 'utf8', cwd: tmpdir() });
+  assert.equal(init.status, 0);
+  assert.match(init.stdout, /^usage: tina4 init NAME/);
+  const none = spawnSync(tina4, ['help', 'serv'], { encoding: 'utf8' });
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /did you mean 'serve'/);
+  // No arguments at all: the usage on stderr, a usage error.
+  const bare = spawnSync(tina4, [], { encoding: 'utf8' });
+  assert.equal(bare.status, 2);
+  assert.match(bare.stderr, /usage:/);
+});
+
+test('tina4 --version and tina4 version print the version', () => {
+  for (const arg of ['--version', 'version']) {
+    const r = spawnSync(tina4, [arg], { encoding: 'utf8' });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^tina4 \d+\.\d+\.\d+\n$/);
+  }
+});
+
+test('unknown commands and options suggest the nearest known one (exit 2)', () => {
+  const cases = [
+    [['serv'], /unknown command 'serv'; did you mean 'serve'\?/],
+    [['inti', 'x'], /did you mean 'init'\?/],
+    [['--hlep'], /unknown option '--hlep'; did you mean '--help'\?/],
+    [['--verison'], /did you mean '--version'\?/],
+    [['serve', '--prot', '8080'], /unknown option '--prot'; did you mean '--port'\?/],
+    [['serve', '--hots', 'x'], /did you mean '--host'\?/],
+  ];
+  for (const [args, re] of cases) {
+    const r = spawnSync(tina4, args, { encoding: 'utf8', cwd: tmpdir() });
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, re, args.join(' '));
+  }
+  // Nothing near: no suggestion, still a usage error.
+  const far = spawnSync(tina4, ['frobnicate'], { encoding: 'utf8' });
+  assert.equal(far.status, 2);
+  assert.doesNotMatch(far.stderr, /did you mean/);
+  const missing = spawnSync(tina4, ['serve', '--port'], { encoding: 'utf8', cwd: tmpdir() });
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /--port needs a value/);
+});
+
+test('tina4 serve outside a project is a usage error with a hint (exit 2), not a server with no routes', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 't4cli-'));
+  try {
+    const r = spawnSync(tina4, ['serve', '--port', '0'], { cwd: dir, encoding: 'utf8', timeout: 30000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /not a tina4 project \(no src\/routes\/\*\.c\)/);
+    assert.match(r.stderr, /tina4 init NAME/);
+    assert.doesNotMatch(r.stdout, /server running/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tina4 init: .gitignore, Dockerfile, systemd unit; the project serves a welcome page at / and a chat demo', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 't4cli-'));
+  try {
+    assert.equal(spawnSync(tina4, ['init', 'app'], { cwd: dir }).status, 0);
+    const app = path.join(dir, 'app');
+    const gitignore = readFileSync(path.join(app, '.gitignore'), 'utf8');
+    for (const line of ['.tina4/', 'build/', '/app']) assert.ok(gitignore.split('\n').includes(line), line);
+    const docker = readFileSync(path.join(app, 'Dockerfile'), 'utf8');
+    assert.match(docker, /^FROM debian:bookworm AS build$/m);
+    assert.match(docker, /^FROM debian:bookworm-slim$/m);
+    const unit = readFileSync(path.join(app, 'deploy/tina4.service'), 'utf8');
+    for (const k of ['DynamicUser=yes', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'PrivateTmp=yes',
+      'ProtectHome=yes', 'RestrictAddressFamilies=']) assert.ok(unit.includes(k), k);
+
+    const port = await freePort();
+    const env = { ...process.env, TINA4_PORT: String(port), TINA4_HOST: '127.0.0.1' };
+    const proc = spawn(tina4, ['serve'], { cwd: app, env });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d) => { out += d; });
+    proc.stderr.on('data', (d) => { err += d; });
+    const exited = new Promise((r) => proc.on('exit', (code) => r(code)));
+    await waitFor(() => out.includes('Press Ctrl+C to stop') || proc.exitCode !== null, 60000, 'banner');
+    assert.match(out, /Press Ctrl\+C to stop/, err);
+
+    const home = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(home.status, 200);
+    assert.match(home.headers.get('content-type'), /text\/html/);
+    const page = await home.text();
+    assert.match(page, /Welcome to Tina4 C/);
+    assert.match(page, /href="\/chat\/general"/);
+    assert.match(page, /href="https:\/\/tina4\.com"/);
+
+    const chat = await fetch(`http://127.0.0.1:${port}/chat/general`);
+    assert.equal(chat.status, 200);
+    assert.match(await chat.text(), /frond\.ws\("\/ws\/chat\/"/);
+
+    // Two members of the room: a message from one reaches both.
+    const open = (u) => new Promise((resolve, reject) => {
+      const ws = new WebSocket(u);
+      const msgs = [];
+      ws.on('message', (d) => msgs.push(d.toString()));
+      ws.on('open', () => resolve({ ws, msgs }));
+      ws.on('error', reject);
+    });
+    const a = await open(`ws://127.0.0.1:${port}/ws/chat/general`);
+    const b = await open(`ws://127.0.0.1:${port}/ws/chat/general`);
+    await waitFor(() => a.msgs.includes('{"online":2}'), 10000, 'online count 2');
+    a.ws.send(JSON.stringify({ text: 'hi' }));
+    await waitFor(() => b.msgs.includes('{"text":"hi"}') && a.msgs.includes('{"text":"hi"}'), 10000, 'chat');
+    a.ws.close();
+    b.ws.close();
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0, err);
+    assert.doesNotMatch(err, /AddressSanitizer|runtime error/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
