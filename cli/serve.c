@@ -115,6 +115,11 @@ int t4_cli_serve(int argc, char **argv)
         globfree(&g);
         return T4_CLI_USAGE;
     }
+    /* t4_config_from_env has applied the defaults, so port 0 here is
+     * TINA4_PORT=0 (any free port); t4_run would read 0 as "the default
+     * port", and takes -1 for "any". */
+    if (cfg.port == 0)
+        cfg.port = -1;
     const char *module = ".tina4/routes.so";
     int rc = compile_routes(module, &g);
     globfree(&g);

@@ -3,4 +3,5 @@
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
+echo "The tina4 command is $build/tina4 (make install puts it on PATH; see README.md, Installing)"
 exec "$build/examples/chatroom"

@@ -62,6 +62,9 @@ for spec in integration:240 conformance:90 backplane:120 frondjs:60 browser:150;
   fi
 done
 
+echo "== install: moved prefix, pkg-config, the README example (tests/install/run.sh)"
+bash tests/install/run.sh || failed=1
+
 # Every kind of load at once; fails on RSS drift, an fd leak or a stalled
 # canary (bench/soak/README.md). SOAK_SECONDS: how long (at least 10).
 echo "== soak, ${SOAK_SECONDS:-120} s of mixed load (bench/soak/run.sh)"
