@@ -140,6 +140,7 @@ test('unknown commands and options suggest the nearest known one (exit 2)', () =
     [['--verison'], /did you mean '--version'\?/],
     [['serve', '--prot', '8080'], /unknown option '--prot'; did you mean '--port'\?/],
     [['serve', '--hots', 'x'], /did you mean '--host'\?/],
+    [['render', 'x.html', '--dat', 'x.json'], /unknown option '--dat'; did you mean '--data'\?/],
   ];
   for (const [args, re] of cases) {
     const r = spawnSync(tina4, args, { encoding: 'utf8', cwd: tmpdir() });
