@@ -87,14 +87,24 @@ for kind in shared static; do
   [ $kind = static ] && pc=tina4-static
   # shellcheck disable=SC2046 # pkg-config output is a list of flags
   cc -std=c11 -Wall -Werror -o "$tmp/app-$kind" "$tmp/app.c" $(pkg-config --cflags --libs $pc)
+  # (Outputs are captured before grep: grep -q in a pipe could SIGPIPE the
+  # writer and fail the pipeline under pipefail.)
+  libs=$(ldd "$tmp/app-$kind")
   if [ $kind = shared ]; then
-    ldd "$tmp/app-$kind" | grep -q "libtina4.so.0 => $prefix/" || fail "app-shared does not load libtina4 from the moved prefix: $(ldd "$tmp/app-$kind" | grep tina4)"
+    [[ $libs == *"libtina4.so.0 => $prefix/"* ]] || fail "app-shared does not load libtina4 from the moved prefix: $libs"
   else
-    if ldd "$tmp/app-$kind" | grep -q libtina4; then fail "app-static loads libtina4.so"; fi
+    [[ $libs != *libtina4* ]] || fail "app-static loads libtina4.so: $libs"
   fi
-  # Also the --static flags of tina4.pc: the private libraries (libm's pow...) are there.
-  # shellcheck disable=SC2046
-  [ $kind = shared ] && cc -std=c11 -o "$tmp/app-shared-flags" "$tmp/app.c" $(pkg-config --static --cflags --libs tina4)
+  if [ $kind = static ]; then
+    # A tree with only libtina4.a (no .so): `pkg-config --static tina4` must
+    # bring the private libraries (libm's pow, libdl, pthread, hiredis...).
+    cp -a "$prefix" "$tmp/static-only"
+    rm -f "$tmp"/static-only/lib/libtina4.so*
+    # shellcheck disable=SC2046
+    PKG_CONFIG_PATH=$tmp/static-only/lib/pkgconfig cc -std=c11 -o "$tmp/app-static-only" "$tmp/app.c" \
+      $(PKG_CONFIG_PATH=$tmp/static-only/lib/pkgconfig pkg-config --static --cflags --libs tina4) ||
+      fail "pkg-config --static --libs tina4 does not link libtina4.a"
+  fi
   (cd "$tmp" && exec env TINA4_HOST=127.0.0.1 TINA4_PORT=0 "$tmp/app-$kind" >"$tmp/app-$kind.log" 2>&1) &
   pid=$!
   pids+=("$pid")
@@ -107,8 +117,9 @@ done
 
 echo "== the moved tina4: init + serve a project"
 tina4=$prefix/bin/tina4
-"$tina4" --version | grep -q '^tina4 ' || fail "tina4 --version"
-"$tina4" --help | grep -q "^header: *$prefix/include\$" || fail "tina4 does not find the header of the moved prefix: $("$tina4" --help | grep header)"
+[[ $("$tina4" --version) == "tina4 "* ]] || fail "tina4 --version"
+help=$("$tina4" --help)
+[[ $help == *"header:  $prefix/include"$'\n'* ]] || fail "tina4 does not find the header of the moved prefix: $help"
 (cd "$tmp" && "$tina4" init site >/dev/null)
 (cd "$tmp/site" && exec env TINA4_HOST=127.0.0.1 TINA4_PORT=0 "$tina4" serve >"$tmp/serve.log" 2>&1) &
 pid=$!
