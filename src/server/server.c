@@ -370,7 +370,6 @@ static void on_tick(uv_timer_t *t)
  * check right after I/O callbacks. */
 static void on_prepare(uv_prepare_t *h)
 {
-    t4__srv->turn++;
     (void)h;
     t4__ws_fire_pending();
     t4__flush_dirty();
@@ -381,6 +380,9 @@ static void on_check(uv_check_t *h)
     (void)h;
     t4__ws_fire_pending();
     t4__flush_dirty();
+    /* A new turn starts after the I/O callbacks: input deferred in them is
+     * resumed (idle phase) with a fresh per-turn allowance. */
+    t4__srv->turn++;
 }
 
 static void force_close_all(uv_timer_t *t)

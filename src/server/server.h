@@ -94,7 +94,7 @@ typedef struct t4__server {
     bool stopping;
     int bound_port;
     t4__conn *current;           /* the connection whose input is being processed */
-    uint64_t turn;               /* loop iterations (counted in the prepare hook) */
+    uint64_t turn;               /* loop iterations (counted in the check hook) */
     uv_idle_t resume_idle;       /* runs deferred input on the next turn */
     t4__conn *deferred;          /* connections whose input waits for the next turn */
     uint64_t reclaim_idle_until; /* no reclaim scan before this (uv_now): the last found nothing */
