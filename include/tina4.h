@@ -166,7 +166,7 @@ T4_API int t4_websocket_with(const char *pattern, t4_ws_handler fn, const t4_ws_
  * when t4_config_from_env filled it). Sizes in bytes, times in ms. */
 typedef struct t4_config {
     const char *host;                 /* TINA4_HOST, "0.0.0.0"                  */
-    int port;                         /* TINA4_PORT, 7145                       */
+    int port;                         /* TINA4_PORT, 7145 (-1 or TINA4_PORT=0: any free port) */
     size_t http_max_header;           /* TINA4_HTTP_MAX_HEADER, 16 KiB -> 431   */
     size_t http_max_body;             /* TINA4_HTTP_MAX_BODY, 8 MiB -> 413      */
     unsigned http_header_timeout;     /* TINA4_HTTP_HEADER_TIMEOUT, 10 s -> 408 */

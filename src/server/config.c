@@ -17,10 +17,11 @@ void t4__config_defaults(t4_config *c)
 {
     if (!c->host || !*c->host)
         c->host = "0.0.0.0";
+    /* 0 is "the default"; -1 asks for any free port (TINA4_PORT=0) and stays
+     * -1, so applying the defaults twice (t4_config_from_env, then t4_run)
+     * keeps its meaning. */
     if (c->port == 0)
         c->port = 7145;
-    if (c->port < 0) /* -1 asks for any free port (tests) */
-        c->port = 0;
     if (!c->http_max_header)
         c->http_max_header = 16 * 1024;
     if (!c->http_max_body)

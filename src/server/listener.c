@@ -103,6 +103,8 @@ static int bind_listen(t4__listener *l, const struct sockaddr *addr, socklen_t a
 
 int t4__listener_bind(const char *host, int port, int *fd, int *bound_port)
 {
+    if (port < 0)
+        port = 0; /* any free port */
     t4__listener l = {.fd = -1};
     struct sockaddr_storage addr;
     socklen_t alen = sizeof(struct sockaddr_in);
