@@ -167,7 +167,11 @@ int t4_ws_broadcast_text(t4_ws *ws, const char *text, size_t len, bool exclude_s
 
 int t4_ws_broadcast(t4_ws *ws, const char *text, bool exclude_self)
 {
-    return t4_ws_broadcast_text(ws, text, text ? strlen(text) : 0, exclude_self);
+    if (!text) { /* a bad argument, not an empty message (as t4_ws_send) */
+        t4_log(T4_LOG_ERROR, "t4_ws_broadcast: NULL text");
+        return T4_EINVAL;
+    }
+    return t4_ws_broadcast_text(ws, text, strlen(text), exclude_self);
 }
 
 int t4_ws_broadcast_binary(t4_ws *ws, const void *data, size_t len, bool exclude_self)

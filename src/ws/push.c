@@ -121,7 +121,11 @@ int t4_push_text(const char *path, const char *text, size_t len)
 
 int t4_push(const char *path, const char *text)
 {
-    return push(path, T4__WS_OP_TEXT, text, text ? strlen(text) : 0);
+    if (!text) { /* a bad argument, not an empty message (as t4_ws_send) */
+        t4_log(T4_LOG_ERROR, "t4_push: NULL text");
+        return T4_EINVAL;
+    }
+    return push(path, T4__WS_OP_TEXT, text, strlen(text));
 }
 
 int t4_push_binary(const char *path, const void *data, size_t len)

@@ -20,6 +20,10 @@ static void probe(t4_ws *ws, t4_ws_event ev, t4_msg msg)
         t4_ws_sendf(ws, "send=%d", t4_ws_send(ws, NULL));
     else if (strcmp(msg.data, "binary-null-0") == 0)
         t4_ws_sendf(ws, "binary=%d", t4_ws_send_binary(ws, NULL, 0));
+    else if (strcmp(msg.data, "broadcast-null") == 0)
+        t4_ws_sendf(ws, "broadcast=%d", t4_ws_broadcast(ws, NULL, false));
+    else if (strcmp(msg.data, "push-null") == 0)
+        t4_ws_sendf(ws, "push=%d", t4_push("/probe", NULL));
 }
 T4_WEBSOCKET("/probe", probe)
 `;
@@ -57,6 +61,11 @@ test('t4_ws_send(ws, NULL) is T4_EINVAL and sends nothing; t4_ws_send_binary(ws,
     ws.send('binary-null-0');
     assert.deepEqual(await next(), { d: '', isBinary: true });
     assert.deepEqual(await next(), { d: 'binary=0', isBinary: false });
+    // The same for a broadcast and a push of NULL text: no empty message.
+    ws.send('broadcast-null');
+    assert.deepEqual(await next(), { d: 'broadcast=-1', isBinary: false });
+    ws.send('push-null');
+    assert.deepEqual(await next(), { d: 'push=-1', isBinary: false });
     assert.match(err, /t4_ws_send: NULL connection or data/);
     ws.close();
     proc.kill('SIGTERM');
