@@ -10,6 +10,7 @@ enum { T4_CLI_OK = 0, T4_CLI_ERROR = 1, T4_CLI_USAGE = 2 };
 int t4_cli_serve(int argc, char **argv);
 int t4_cli_init(int argc, char **argv);
 int t4_cli_render(int argc, char **argv);
+int t4_cli_build(int argc, char **argv);
 
 /* Prints the usage of command cmd (NULL: the whole command) to f; returns 0,
  * or -1 if there is no such command. */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <tina4.h>
 
-static const char *const command_names[] = {"serve", "init", "render", "version", "help", NULL};
+static const char *const command_names[] = {"serve", "build", "init", "render", "version", "help", NULL};
 static const char *const global_options[] = {"--help", "--version", "-h", NULL};
 
 static int version(void)
@@ -44,6 +44,8 @@ int main(int argc, char **argv)
         return t4_cli_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "init") == 0)
         return t4_cli_init(argc - 1, argv + 1);
+    if (strcmp(cmd, "build") == 0)
+        return t4_cli_build(argc - 1, argv + 1);
     if (strcmp(cmd, "render") == 0)
         return t4_cli_render(argc - 1, argv + 1);
     if (cmd[0] == '-')

@@ -15,6 +15,13 @@ static const struct {
               "./.env (TINA4_HOST, default 0.0.0.0; TINA4_PORT, default 7145); the flags win.\n\n"
               "  --host H   address to listen on (127.0.0.1: this machine only)\n"
               "  --port P   port (0: any free port)\n"},
+    {"build", "usage: tina4 build [-o FILE]\n\n"
+              "In a project folder: links the C files under src/routes/ (all folders) with\n"
+              "libtina4 statically into one program, ./app (or FILE). It needs no compiler and\n"
+              "no source at run time; it reads src/templates/ and src/public/ from the folder\n"
+              "next to it (unless TINA4_TEMPLATES / TINA4_PUBLIC are set) and takes the same\n"
+              "settings as tina4 serve. A main() of the project's own is kept.\n\n"
+              "  -o FILE    the program to write (default: app)\n"},
     {"init", "usage: tina4 init NAME\n\n"
              "Creates the folder NAME with a project: src/routes/app.c (a welcome page at /\n"
              "and a chat demo), src/templates/, src/public/, .env, .gitignore, a Dockerfile\n"
@@ -47,6 +54,7 @@ int t4_cli_usage(const char *cmd, FILE *f)
             "usage:\n"
             "  tina4 init NAME                     create a project folder NAME\n"
             "  tina4 serve [--host H] [--port P]   compile src/routes/*.c and serve HTTP + WebSocket\n"
+            "  tina4 build [-o FILE]               link the project into one program, ./app\n"
             "  tina4 render TEMPLATE [--data FILE.json] [--templates DIR]\n"
             "                                      render a Frond template to stdout\n"
             "  tina4 version                       print the version (also --version)\n"

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, rmSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync, existsSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -224,6 +224,59 @@ test('tina4 init: .gitignore, Dockerfile, systemd unit; the project serves a wel
     proc.kill('SIGTERM');
     assert.equal(await exited, 0, err);
     assert.doesNotMatch(err, /AddressSanitizer|runtime error/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tina4 build links the project into ./app, which serves from another folder with no libtina4 and no sources', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 't4build-'));
+  try {
+    assert.equal(spawnSync(tina4, ['init', 'proj'], { cwd: dir }).status, 0);
+    const proj = path.join(dir, 'proj');
+    // A route in a subfolder: src/routes/**/*.c is linked.
+    mkdirSync(path.join(proj, 'src/routes/api'), { recursive: true });
+    writeFileSync(path.join(proj, 'src/routes/api/ping.c'),
+      '#include <tina4.h>\nstatic void ping(t4_req *req, t4_res *res) { (void)req; t4_res_text(res, 200, "pong\\n"); }\nT4_GET("/api/ping", ping)\n');
+    const b = spawnSync(tina4, ['build'], { cwd: proj, encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+    assert.match(b.stdout, /Linking 2 route file\(s\) and libtina4 into app/);
+    const ldd = spawnSync('ldd', [path.join(proj, 'app')], { encoding: 'utf8' });
+    assert.doesNotMatch(ldd.stdout, /libtina4/, 'libtina4 is linked in, not loaded');
+    // Deploy: the binary and the templates and public folders, no sources.
+    const deploy = path.join(dir, 'deploy');
+    mkdirSync(path.join(deploy, 'src'), { recursive: true });
+    cpSync(path.join(proj, 'app'), path.join(deploy, 'app'));
+    cpSync(path.join(proj, 'src/templates'), path.join(deploy, 'src/templates'), { recursive: true });
+    cpSync(path.join(proj, 'src/public'), path.join(deploy, 'src/public'), { recursive: true });
+    rmSync(proj, { recursive: true, force: true });
+    const port = await freePort();
+    const app = spawn(path.join(deploy, 'app'), [], {
+      cwd: tmpdir(), // not its folder: templates are found next to the binary
+      env: { ...process.env, TINA4_HOST: '127.0.0.1', TINA4_PORT: String(port), ASAN_OPTIONS: 'detect_leaks=1' },
+    });
+    let err = '';
+    app.stderr.on('data', (d) => { err += d; });
+    const exited = new Promise((r) => app.on('exit', (code, signal) => r({ code, signal })));
+    let home;
+    try {
+      for (const t0 = Date.now(); !home && Date.now() - t0 < 20000;) {
+        try { home = await fetch(`http://127.0.0.1:${port}/`); } catch { await new Promise((r) => setTimeout(r, 50)); }
+      }
+    } finally {
+      if (!home) app.kill('SIGKILL');
+    }
+    assert.ok(home, `the built app did not listen: ${err}`);
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), /<html/i);
+    const ping = await fetch(`http://127.0.0.1:${port}/api/ping`);
+    assert.equal(await ping.text(), 'pong\n');
+    app.kill('SIGTERM');
+    assert.deepEqual(await exited, { code: 0, signal: null }, err);
+    // Outside a project: a usage error with a hint.
+    const none = spawnSync(tina4, ['build'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /tina4 init NAME/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
