@@ -7,7 +7,7 @@ MAKEFLAGS += --no-print-directory
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all setup asan run test test-unit test-integration test-conformance bench format format-check clean install
+.PHONY: all setup asan run test test-unit test-integration test-conformance bench format format-check clean install package
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -35,6 +35,10 @@ bench: setup all
 
 install: all
 	@cmake --install $(BUILD)
+
+# A .deb of the library, header, pkg-config files and the tina4 command, in $(BUILD)/.
+package: all
+	@cd $(BUILD) && cpack -G DEB
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

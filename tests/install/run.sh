@@ -8,7 +8,10 @@
 #   3. run each without LD_LIBRARY_PATH: it must start, answer one HTTP
 #      request and exit 0 on SIGTERM;
 #   4. the moved bin/tina4 must find its own header: `tina4 init` + `tina4
-#      serve` of the new project serves the welcome page at /.
+#      serve` of the new project serves the welcome page at /;
+#   5. the .deb of `make package` (cpack) unpacked with dpkg -x: runtime
+#      Depends declared, the example builds with its pkg-config data alone
+#      and runs, its tina4 finds its header.
 #
 # usage: tests/install/run.sh [BUILD_DIR]   (default build-install)
 # BUILD_DIR is configured here without sanitizers (a program linked with an
@@ -130,4 +133,30 @@ page=$(curl -sS --max-time 10 "$url/") || fail "tina4 serve: request failed"
 [[ $url != *:7145 ]] || fail "tina4 serve ignored TINA4_PORT=0"
 stop_ok "$pid" "tina4 serve"
 echo "ok: the moved tina4 found $prefix/include/tina4.h, served the welcome page at $url/, exited 0"
+echo "== the .deb (make package): unpacked with dpkg -x, the example built against it"
+# (A clean chroot would need debootstrap and a mirror; dpkg -x into a
+# temporary root checks the same files, paths and pkg-config data.)
+rm -f "$build"/tina4_*.deb
+(cd "$build" && cpack -G DEB >/dev/null) || fail "cpack could not build the .deb"
+deb=$(ls "$build"/tina4_*.deb)
+info=$(dpkg-deb -I "$deb")
+[[ $info == *"Depends: "*libuv1* ]] || fail "the .deb declares no runtime dependencies: $info"
+dpkg -x "$deb" "$tmp/debroot"
+debpc=$(find "$tmp/debroot" -name tina4.pc)
+[ -n "$debpc" ] || fail "the .deb has no tina4.pc"
+# shellcheck disable=SC2046 # pkg-config output is a list of flags
+cc -std=c11 -Wall -Werror -o "$tmp/app-deb" "$tmp/app.c" \
+  $(PKG_CONFIG_PATH=$(dirname "$debpc") pkg-config --cflags --libs tina4) || fail "the example does not build against the .deb"
+libs=$(ldd "$tmp/app-deb")
+[[ $libs == *"libtina4.so.0 => $tmp/debroot/"* ]] || fail "app-deb does not load libtina4 from the unpacked .deb: $libs"
+(cd "$tmp" && exec env TINA4_HOST=127.0.0.1 TINA4_PORT=0 "$tmp/app-deb" >"$tmp/app-deb.log" 2>&1) &
+pid=$!
+pids+=("$pid")
+url=$(server_url "$tmp/app-deb.log" "$pid") || fail "app-deb did not start"
+body=$(curl -sS --max-time 10 -X POST "$url/api/orders/7/ship/42") || fail "app-deb: request failed"
+[[ $body == *'Order shipped, user notified'* ]] || fail "app-deb answered: $body"
+stop_ok "$pid" "app-deb"
+help=$("$tmp/debroot/usr/bin/tina4" --help)
+[[ $help == *"header:  $tmp/debroot/usr/include"$'\n'* ]] || fail "the .deb's tina4 does not find its header: $help"
+echo "ok: $(basename "$deb") unpacked, the example built with its pkg-config data and answered $url"
 echo "install: all checks passed"
