@@ -27,6 +27,7 @@
  */
 #include "backplane/auth.h"
 #include "backplane/backplane.h"
+#include "backplane/bus.h"
 #include "backplane/drops.h"
 #include "backplane/envelope.h"
 #include "backplane/link.h"
@@ -315,8 +316,9 @@ static void on_snapshot(redisAsyncContext *ac, void *r, void *priv)
 static void fetch_snapshot(const char *id, size_t len)
 {
     redisAsyncContext *c = t4__link_cmd();
-    if (!c || !t4__pres_valid_id(id, len) || (len == strlen(self) && memcmp(id, self, len) == 0))
-        return;
+    if (!c || !t4__pres_valid_id(id, len) || (len == strlen(self) && memcmp(id, self, len) == 0) ||
+        t4__bus_is_peer_id(id, len))
+        return; /* ours, or a worker of this machine: the local bus counts those */
     char *copy = strndup(id, len);
     if (!copy)
         return;
@@ -352,8 +354,8 @@ static void on_presence_message(const char *raw, size_t rawlen)
         t4__drops_add(&drop_pres_bad, now);
         return;
     }
-    if (strcmp(m.id, self) == 0)
-        return; /* ours, echoed back */
+    if (strcmp(m.id, self) == 0 || t4__bus_is_peer_id(m.id, m.id_len))
+        return; /* ours, echoed back, or a local worker's: the local bus counts those */
     switch (m.kind) {
     case 'B':
         t4__pres_remote_forget(m.id);
@@ -399,7 +401,8 @@ static void on_data_message(const char *m, size_t len)
     int rc = binary_format ? t4__envelope_decode_bin(m, len, &e) : t4__envelope_decode_json(m, len, &e);
     if (rc == T4__ENV_OK && e.len > max_message) {
         t4__drops_add(&drop_big, now);
-    } else if (rc == T4__ENV_OK && !(e.src_len == strlen(self) && memcmp(e.src, self, e.src_len) == 0)) {
+    } else if (rc == T4__ENV_OK && !(e.src_len == strlen(self) && memcmp(e.src, self, e.src_len) == 0) &&
+               !t4__bus_is_peer_id(e.src, e.src_len)) { /* a local worker's came by the bus already */
         size_t plen = t4__group_key_len(e.path, e.path_len);
         t4__ws_deliver_local(e.path, plen, e.opcode, e.data, e.len, e.exclude);
     } else if (rc != T4__ENV_OK) {

@@ -18,6 +18,7 @@
 #include "runtime/watchdog.h"
 #include "server/listener.h"
 #include "util/log.h"
+#include "util/random_id.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,13 +48,28 @@ typedef struct {
 static struct {
     bool active;
     int fd, port;
-} worker = {false, -1, 0};
+    int slot, nslots; /* which of the supervisor's slots, and how many */
+} worker = {false, -1, 0, -1, 0};
+
+/* Names this supervisor's local bus (backplane/bus.h): random, so servers
+ * on one machine (or in containers sharing a network namespace) never meet. */
+static char bus_token[T4__ID_LEN + 1];
 
 static uint64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+bool t4__worker_bus(int *index, int *nslots, const char **token)
+{
+    if (!worker.active)
+        return false;
+    *index = worker.slot;
+    *nslots = worker.nslots;
+    *token = bus_token;
+    return true;
 }
 
 int t4__worker_listen_fd(int *port)
@@ -118,6 +134,8 @@ static bool spawn(supervisor *sv, int i)
         worker.active = true;
         worker.fd = sv->fd;
         worker.port = sv->port;
+        worker.slot = i;
+        worker.nslots = sv->cfg->workers;
         sv->cfg->quiet_banner = true;
         t4__crash_install();
         t4__watchdog_start(sv->cfg->handler_warn, sv->cfg->handler_kill, parent);
@@ -238,6 +256,11 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
         close(sv.fd);
         return T4_ENOMEM;
     }
+    if (t4__random_id(bus_token) != 0) {
+        close(sv.fd);
+        return T4_EIO;
+    }
+    bus_token[T4__BUS_TOKEN_LEN] = '\0';
     t4__symbols_load(); /* once, for every worker's crash reports (a restart stays fast) */
     print_banner(cfg, sv.port);
     t4_log(T4_LOG_INFO, "supervisor %d: %d workers on %s:%d", (int)getpid(), cfg->workers, cfg->host,

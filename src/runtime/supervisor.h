@@ -13,6 +13,7 @@
 #define T4_RUNTIME_SUPERVISOR_H
 #include "tina4.h"
 #include <signal.h>
+#include <stdbool.h>
 
 #define T4__SERVE_HERE 1
 
@@ -24,6 +25,12 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag);
 /* In a worker: the inherited listening socket (and *port its port); -1
  * anywhere else. */
 int t4__worker_listen_fd(int *port);
+/* In a worker: its slot index (0 .. nslots-1; a replacement takes the slot of the
+ * worker it replaces), the number of slots, and the supervisor's bus token
+ * (T4__BUS_TOKEN_LEN hex characters, the same in every worker of this
+ * supervisor). Returns false anywhere else. */
+#define T4__BUS_TOKEN_LEN 16
+bool t4__worker_bus(int *index, int *nslots, const char **token);
 /* At the very end of t4_run: a worker exits here (0 after a clean stop, 1
  * after a failure); in any other process it returns. */
 void t4__worker_exit(int rc);

@@ -9,10 +9,19 @@
  *   GET /abort               abort() (SIGABRT)
  *   GET /sleep?ms=N          holds the loop N ms, then "slept"
  *   GET /stop                t4_stop() in this worker
+ *   GET /push?path=P&msg=M   t4_push(P, M) from the handler (&thread=1: from a
+ *                            thread of this worker, joined before answering)
+ *   GET /count?path=P        "<machine-wide count> <this worker's count> <pid>"
  * WebSocket
  *   /echo                    "pid" -> "pid:<pid>", anything else echoed
  *   /ws/chat/{room}          "crash" -> a null write in the MESSAGE handler
+ *   /bus/{room}              "pid" -> "pid:<pid>"; "all:T" broadcasts T to the
+ *                            room, "others:T" to the room but the sender;
+ *                            "count" -> "count:<machine-wide> <local>";
+ *                            "big:N" broadcasts N bytes ("B" then 'x's);
+ *                            "seq:N" broadcasts "s0" .. "s<N-1>" to the others
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,13 +100,77 @@ static void chat(t4_ws *ws, t4_ws_event ev, t4_msg msg)
         t4_ws_send(ws, msg.data);
 }
 
+static void *push_thread(void *arg)
+{
+    const char **pm = arg;
+    t4_push(pm[0], pm[1]);
+    return NULL;
+}
+
+static void push_route(t4_req *req, t4_res *res)
+{
+    const char *pm[2] = {t4_req_query(req, "path"), t4_req_query(req, "msg")};
+    if (!pm[0] || !pm[1]) {
+        t4_res_text(res, 400, "path and msg");
+        return;
+    }
+    const char *th = t4_req_query(req, "thread");
+    if (th && strcmp(th, "1") == 0) {
+        pthread_t t;
+        pthread_create(&t, NULL, push_thread, pm);
+        pthread_join(t, NULL);
+    } else {
+        t4_push(pm[0], pm[1]);
+    }
+    t4_res_printf(res, 200, "text/plain", "%d", (int)getpid());
+}
+
+static void count_route(t4_req *req, t4_res *res)
+{
+    const char *path = t4_req_query(req, "path");
+    t4_res_printf(res, 200, "text/plain", "%zu %zu %d", t4_path_connection_count(path ? path : "/"),
+                  t4_path_local_connection_count(path ? path : "/"), (int)getpid());
+}
+
+static void bus_room(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    if (ev != T4_WS_MESSAGE)
+        return;
+    if (strcmp(msg.data, "pid") == 0) {
+        t4_ws_sendf(ws, "pid:%d", (int)getpid());
+    } else if (strncmp(msg.data, "all:", 4) == 0) {
+        t4_ws_broadcast(ws, msg.data + 4, false);
+    } else if (strncmp(msg.data, "others:", 7) == 0) {
+        t4_ws_broadcast(ws, msg.data + 7, true);
+    } else if (strcmp(msg.data, "count") == 0) {
+        t4_ws_sendf(ws, "count:%zu %zu", t4_ws_connection_count(ws), t4_ws_local_connection_count(ws));
+    } else if (strncmp(msg.data, "big:", 4) == 0) {
+        size_t n = (size_t)atol(msg.data + 4);
+        char *big = malloc(n + 1);
+        if (!big)
+            return;
+        memset(big, 'x', n);
+        big[0] = 'B';
+        big[n] = '\0';
+        t4_ws_broadcast_text(ws, big, n, false);
+        free(big);
+    } else if (strncmp(msg.data, "seq:", 4) == 0) {
+        long n = atol(msg.data + 4);
+        for (long i = 0; i < n; i++)
+            t4_ws_broadcastf(ws, true, "s%ld", i);
+    }
+}
+
 T4_GET("/pid", pid_route)
+T4_GET("/push", push_route)
+T4_GET("/count", count_route)
 T4_GET("/crash", crash_route)
 T4_GET("/abort", abort_route)
 T4_GET("/sleep", sleep_route)
 T4_GET("/stop", stop_route)
 T4_WEBSOCKET("/echo", echo)
 T4_WEBSOCKET("/ws/chat/{room}", chat)
+T4_WEBSOCKET("/bus/{room}", bus_room)
 
 int main(void)
 {

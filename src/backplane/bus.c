@@ -1,0 +1,642 @@
+/*
+ * The local bus between the workers of one supervisor (see bus.h).
+ *
+ * Frames: body length u32 | type u8 | body (host byte order: both ends are
+ * the same program on the same machine).
+ *   HELLO  slot u32 | pid u32          first frame on every link
+ *   MSG    opcode u8 | exclude[32] (all zero: none) | path_len u32 | path | payload
+ *   COUNT  count u64 | path            the sender's count on path (absolute)
+ *   RESET  (empty)                     forget my counts (a snapshot follows)
+ * A link carries frames one way: from the worker that connected it to the
+ * worker that accepted it.
+ *
+ * Slow peers: what waits to be written to one peer is bounded by
+ * TINA4_WS_BACKPLANE_MAX_QUEUE; a frame that would go over it is dropped for
+ * that peer (counted, logged at most once a second), never waited for. A
+ * dropped COUNT marks the link for a resync: once its queue has drained to
+ * half, RESET and a fresh snapshot of our counts put the peer right again.
+ */
+#include "backplane/bus.h"
+#include "backplane/backplane.h"
+#include "backplane/bus_counts.h"
+#include "backplane/drops.h"
+#include "runtime/supervisor.h"
+#include "util/log.h"
+#include "util/random_id.h"
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define TICK_MS  100 /* reconnects to missing peers, flushes the drop log */
+#define HDR      5
+#define READ_MIN 65536
+#define EXCL_LEN T4__ID_LEN
+
+enum { F_HELLO = 1, F_MSG = 2, F_COUNT = 3, F_RESET = 4 };
+
+/* One encoded frame, shared by the writes to every peer. */
+typedef struct {
+    unsigned refs;
+    size_t len;
+    uint8_t bytes[];
+} frame;
+
+typedef struct blink {
+    uv_pipe_t pipe;
+    bool out; /* we opened it and write on it; else we accepted it and read */
+    bool closing;
+    bool resync; /* a COUNT was dropped: RESET + snapshot once drained */
+    int slot;    /* the peer's slot; -1 until an accepted link says hello */
+    pid_t pid;   /* the peer's process */
+    uint8_t *rbuf;
+    size_t rlen, rcap;
+    struct blink *prev, *next; /* every link, for t4__bus_stop */
+} blink;
+
+typedef struct {
+    uv_write_t req;
+    frame *f;
+    blink *l;
+} wreq;
+
+static struct {
+    bool active;
+    uv_loop_t *loop;
+    int slot, nslots;
+    char token[T4__BUS_TOKEN_LEN + 1];
+    int lfd;
+    uv_poll_t lpoll;
+    uv_timer_t tick;
+    blink **out; /* [nslots]: the link we write to each peer on */
+    blink **in;  /* [nslots]: the link each peer writes to us on (after its hello) */
+    blink *all;
+    size_t max_queue, max_frame;
+    bool linked_logged;
+    t4__drops drops;
+} bus = {.lfd = -1};
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static socklen_t bus_name(int slot, struct sockaddr_un *a)
+{
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    /* Abstract namespace (leading NUL): no file to clean up after a crash,
+     * and the name is free again the moment its socket closes. */
+    int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "tina4-bus-%s-%d", bus.token, slot);
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+static bool same_user(int fd, pid_t *pid)
+{
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || cr.uid != getuid())
+        return false;
+    *pid = cr.pid;
+    return true;
+}
+
+/* ---------------------------------------------------------------- */
+/* Frames and writes                                                  */
+/* ---------------------------------------------------------------- */
+
+static frame *frame_new(uint8_t type, size_t body)
+{
+    frame *f = malloc(sizeof *f + HDR + body);
+    if (!f)
+        return NULL;
+    f->refs = 1;
+    f->len = HDR + body;
+    wr32(f->bytes, (uint32_t)body);
+    f->bytes[4] = type;
+    return f;
+}
+
+static void frame_release(frame *f)
+{
+    if (f && --f->refs == 0)
+        free(f);
+}
+
+static void link_close(blink *l, const char *why);
+static void send_snapshot(blink *l, bool reset);
+static void connect_out(int slot);
+
+static void on_written(uv_write_t *req, int status)
+{
+    wreq *w = (wreq *)req;
+    blink *l = w->l;
+    frame_release(w->f);
+    free(w);
+    if (status == UV_ECANCELED || l->closing)
+        return; /* the link is closing: l is freed after the last of these */
+    if (status < 0) {
+        link_close(l, uv_strerror(status));
+        return;
+    }
+    if (l->resync && l->pipe.write_queue_size <= bus.max_queue / 2) {
+        l->resync = false;
+        send_snapshot(l, true);
+    }
+}
+
+/* Queues f on l unless that would take l's backlog over the bound. */
+static void link_send(blink *l, frame *f, bool is_count)
+{
+    if (l->closing)
+        return;
+    if (l->pipe.write_queue_size + f->len > bus.max_queue) {
+        t4__drops_add(&bus.drops, uv_now(bus.loop));
+        if (is_count)
+            l->resync = true;
+        return;
+    }
+    wreq *w = malloc(sizeof *w);
+    if (!w) {
+        t4__drops_add(&bus.drops, uv_now(bus.loop));
+        l->resync |= is_count;
+        return;
+    }
+    w->f = f;
+    w->l = l;
+    f->refs++;
+    uv_buf_t b = uv_buf_init((char *)f->bytes, (unsigned)f->len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&l->pipe, &b, 1, on_written);
+    if (rc != 0) {
+        f->refs--;
+        free(w);
+        link_close(l, uv_strerror(rc));
+    }
+}
+
+static void send_count(blink *l, const char *path, size_t len, size_t count)
+{
+    frame *f = frame_new(F_COUNT, 8 + len);
+    if (!f) {
+        l->resync = true;
+        return;
+    }
+    uint64_t c = count;
+    memcpy(f->bytes + HDR, &c, 8);
+    memcpy(f->bytes + HDR + 8, path, len);
+    link_send(l, f, true);
+    frame_release(f);
+}
+
+static void snapshot_one(const char *path, size_t len, size_t count, void *arg)
+{
+    send_count(arg, path, len, count);
+}
+
+static void send_snapshot(blink *l, bool reset)
+{
+    if (reset) {
+        frame *f = frame_new(F_RESET, 0);
+        if (!f) {
+            l->resync = true;
+            return;
+        }
+        link_send(l, f, true);
+        frame_release(f);
+    }
+    t4__busc_foreach_local(snapshot_one, l);
+}
+
+/* ---------------------------------------------------------------- */
+/* Links                                                              */
+/* ---------------------------------------------------------------- */
+
+static void check_linked(void)
+{
+    if (bus.linked_logged)
+        return;
+    for (int i = 0; i < bus.nslots; i++)
+        if (i != bus.slot && (!bus.out[i] || !bus.in[i]))
+            return;
+    bus.linked_logged = true;
+    t4_log(T4_LOG_INFO, "bus: worker %d (slot %d) linked to its %d peer(s)", (int)getpid(), bus.slot,
+           bus.nslots - 1);
+}
+
+static void on_link_closed(uv_handle_t *h)
+{
+    blink *l = h->data;
+    free(l->rbuf);
+    free(l);
+}
+
+static void link_close(blink *l, const char *why)
+{
+    if (l->closing)
+        return;
+    l->closing = true;
+    if (l->out && l->slot >= 0 && bus.out && bus.out[l->slot] == l) {
+        bus.out[l->slot] = NULL; /* the tick (or the peer's next hello) reconnects */
+    } else if (!l->out && l->slot >= 0 && bus.in && bus.in[l->slot] == l) {
+        bus.in[l->slot] = NULL;
+        t4__busc_clear_peer(l->slot); /* its connections are gone with it */
+        if (why)
+            t4_log(T4_LOG_WARN, "bus: link from worker %d (slot %d) lost: %s", (int)l->pid, l->slot, why);
+    }
+    if (l->prev)
+        l->prev->next = l->next;
+    else if (bus.all == l)
+        bus.all = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    l->prev = l->next = NULL;
+    uv_close((uv_handle_t *)&l->pipe, on_link_closed);
+}
+
+static void handle_hello(blink *l, const uint8_t *p, size_t n)
+{
+    if (l->out || l->slot >= 0 || n != 8) {
+        link_close(l, "unexpected hello");
+        return;
+    }
+    int slot = (int)rd32(p);
+    pid_t pid = (pid_t)rd32(p + 4);
+    if (slot < 0 || slot >= bus.nslots || slot == bus.slot || pid != l->pid) {
+        link_close(l, "bad hello");
+        return;
+    }
+    if (bus.in[slot])
+        link_close(bus.in[slot], NULL); /* its previous life, not noticed yet */
+    l->slot = slot;
+    bus.in[slot] = l;
+    t4__busc_clear_peer(slot); /* a new process: its counts start from its snapshot */
+    /* Our link to that slot may still lead to the process it replaced. */
+    if (bus.out[slot] && bus.out[slot]->pid != pid)
+        link_close(bus.out[slot], NULL);
+    if (!bus.out[slot])
+        connect_out(slot);
+    check_linked();
+}
+
+static void handle_msg(blink *l, const uint8_t *p, size_t n)
+{
+    if (n < 1 + EXCL_LEN + 4)
+        goto bad;
+    uint8_t opcode = p[0];
+    char exclude[EXCL_LEN + 1];
+    memcpy(exclude, p + 1, EXCL_LEN);
+    exclude[EXCL_LEN] = '\0';
+    size_t plen = rd32(p + 1 + EXCL_LEN);
+    size_t head = 1 + EXCL_LEN + 4;
+    if ((opcode != 0x1 && opcode != 0x2) || plen > n - head)
+        goto bad;
+    t4__ws_deliver_local((const char *)p + head, plen, opcode, p + head + plen, n - head - plen,
+                         exclude[0] ? exclude : NULL);
+    return;
+bad:
+    link_close(l, "malformed message frame");
+}
+
+static void handle(blink *l, uint8_t type, const uint8_t *p, size_t n)
+{
+    if (type == F_HELLO) {
+        handle_hello(l, p, n);
+        return;
+    }
+    if (l->slot < 0) {
+        link_close(l, "no hello");
+        return;
+    }
+    switch (type) {
+    case F_MSG:
+        handle_msg(l, p, n);
+        break;
+    case F_COUNT:
+        if (n < 8) {
+            link_close(l, "malformed count frame");
+        } else {
+            uint64_t c;
+            memcpy(&c, p, 8);
+            t4__busc_set_peer(l->slot, (const char *)p + 8, n - 8, (size_t)c);
+        }
+        break;
+    case F_RESET:
+        t4__busc_clear_peer(l->slot);
+        break;
+    default:
+        link_close(l, "unknown frame type");
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    (void)suggested;
+    blink *l = h->data;
+    size_t want = l->rlen + READ_MIN;
+    if (l->rlen >= HDR) { /* a frame in progress: room for all of it at once */
+        size_t need = HDR + (size_t)rd32(l->rbuf);
+        if (need <= HDR + bus.max_frame && need > want)
+            want = need;
+    }
+    if (want > l->rcap) {
+        uint8_t *nb = realloc(l->rbuf, want);
+        if (!nb) {
+            *b = uv_buf_init(NULL, 0); /* UV_ENOBUFS: the link closes */
+            return;
+        }
+        l->rbuf = nb;
+        l->rcap = want;
+    }
+    *b = uv_buf_init((char *)l->rbuf + l->rlen, (unsigned)(l->rcap - l->rlen));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+    (void)b;
+    blink *l = s->data;
+    if (nread < 0) {
+        link_close(l, nread == UV_EOF ? NULL : uv_strerror((int)nread));
+        return;
+    }
+    if (l->out) { /* nothing comes this way: we read only to notice a close */
+        l->rlen = 0;
+        return;
+    }
+    l->rlen += (size_t)nread;
+    size_t off = 0;
+    while (!l->closing && l->rlen - off >= HDR) {
+        size_t blen = rd32(l->rbuf + off);
+        if (blen > bus.max_frame) {
+            link_close(l, "frame over the size limit");
+            return;
+        }
+        if (l->rlen - off < HDR + blen)
+            break;
+        handle(l, l->rbuf[off + 4], l->rbuf + off + HDR, blen);
+        off += HDR + blen;
+    }
+    if (l->closing)
+        return;
+    memmove(l->rbuf, l->rbuf + off, l->rlen - off);
+    l->rlen -= off;
+    if (l->rcap > 4 * READ_MIN && l->rlen < READ_MIN) { /* after a large frame */
+        uint8_t *nb = realloc(l->rbuf, 2 * READ_MIN);
+        if (nb) {
+            l->rbuf = nb;
+            l->rcap = 2 * READ_MIN;
+        }
+    }
+}
+
+static blink *link_new(int fd, bool out, pid_t pid)
+{
+    blink *l = calloc(1, sizeof *l);
+    if (!l) {
+        close(fd);
+        return NULL;
+    }
+    l->out = out;
+    l->slot = -1;
+    l->pid = pid;
+    uv_pipe_init(bus.loop, &l->pipe, 0);
+    l->pipe.data = l;
+    if (uv_pipe_open(&l->pipe, fd) != 0) {
+        close(fd);
+        l->closing = true;
+        uv_close((uv_handle_t *)&l->pipe, on_link_closed);
+        return NULL;
+    }
+    l->next = bus.all;
+    if (bus.all)
+        bus.all->prev = l;
+    bus.all = l;
+    if (uv_read_start((uv_stream_t *)&l->pipe, on_alloc, on_read) != 0) {
+        link_close(l, "cannot read");
+        return NULL;
+    }
+    return l;
+}
+
+/* Opens our link to slot's worker if it is listening (else the tick, or
+ * that worker's hello, tries again). */
+static void connect_out(int slot)
+{
+    if (!bus.active || slot == bus.slot || bus.out[slot])
+        return;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    struct sockaddr_un a;
+    socklen_t alen = bus_name(slot, &a);
+    pid_t pid;
+    if (connect(fd, (struct sockaddr *)&a, alen) != 0 || !same_user(fd, &pid)) {
+        close(fd); /* not started yet, or restarting */
+        return;
+    }
+    blink *l = link_new(fd, true, pid);
+    if (!l)
+        return;
+    l->slot = slot;
+    bus.out[slot] = l;
+    frame *f = frame_new(F_HELLO, 8);
+    if (!f) {
+        link_close(l, NULL);
+        return;
+    }
+    wr32(f->bytes + HDR, (uint32_t)bus.slot);
+    wr32(f->bytes + HDR + 4, (uint32_t)getpid());
+    link_send(l, f, true);
+    frame_release(f);
+    send_snapshot(l, false);
+    check_linked();
+}
+
+static void on_accept(uv_poll_t *p, int status, int events)
+{
+    (void)p, (void)status, (void)events;
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(bus.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        pid_t pid;
+        if (!same_user(fd, &pid)) {
+            close(fd);
+            continue;
+        }
+        link_new(fd, false, pid);
+    }
+}
+
+static int listen_now(void)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_un a;
+    socklen_t alen = bus_name(bus.slot, &a);
+    if (bind(fd, (struct sockaddr *)&a, alen) != 0 || listen(fd, 128) != 0) {
+        close(fd); /* EADDRINUSE: the process we replace is not quite gone; the tick retries */
+        return -1;
+    }
+    bus.lfd = fd;
+    uv_poll_init(bus.loop, &bus.lpoll, fd);
+    uv_poll_start(&bus.lpoll, UV_READABLE, on_accept);
+    return 0;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+    if (bus.lfd < 0)
+        listen_now();
+    for (int i = 0; i < bus.nslots; i++) {
+        blink *l = bus.out[i];
+        if (i != bus.slot && !l)
+            connect_out(i);
+        else if (l && l->resync && l->pipe.write_queue_size <= bus.max_queue / 2) {
+            l->resync = false; /* a count lost with no write left to drain (no memory then) */
+            send_snapshot(l, true);
+        }
+    }
+    t4__drops_flush(&bus.drops, uv_now(bus.loop));
+}
+
+/* ---------------------------------------------------------------- */
+/* The interface                                                      */
+/* ---------------------------------------------------------------- */
+
+int t4__bus_start(uv_loop_t *loop, const t4_config *cfg)
+{
+    const char *token;
+    int slot, nslots;
+    if (!t4__worker_bus(&slot, &nslots, &token) || nslots < 2)
+        return 0;
+#ifndef __linux__
+    t4_log(T4_LOG_WARN, "bus: no local bus on this system (it needs Linux's abstract sockets): broadcasts "
+                        "and counts stay per worker");
+    return 0;
+#endif
+    bus.loop = loop;
+    bus.slot = slot;
+    bus.nslots = nslots;
+    snprintf(bus.token, sizeof bus.token, "%s", token);
+    bus.max_queue = cfg->ws_backplane_max_queue ? cfg->ws_backplane_max_queue : 8 * 1024 * 1024;
+    size_t max_path = cfg->http_max_header ? cfg->http_max_header : 16 * 1024;
+    bus.max_frame = cfg->ws_max_message + max_path + 64;
+    bus.out = calloc((size_t)nslots, sizeof *bus.out);
+    bus.in = calloc((size_t)nslots, sizeof *bus.in);
+    if (!bus.out || !bus.in || t4__busc_init(nslots) != 0) {
+        free(bus.out);
+        free(bus.in);
+        bus.out = bus.in = NULL;
+        return T4_ENOMEM;
+    }
+    bus.drops = (t4__drops){.what = "local bus message(s) for a worker that is not reading",
+                            .hint = "TINA4_WS_BACKPLANE_MAX_QUEUE bounds what waits for one worker"};
+    bus.linked_logged = false;
+    bus.active = true;
+    listen_now();
+    uv_timer_init(loop, &bus.tick);
+    uv_timer_start(&bus.tick, on_tick, TICK_MS, TICK_MS);
+    for (int i = 0; i < nslots; i++)
+        connect_out(i);
+    return 0;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    (void)h;
+    close(bus.lfd);
+    bus.lfd = -1;
+}
+
+void t4__bus_stop(void)
+{
+    if (!bus.active)
+        return;
+    t4__drops_flush(&bus.drops, uv_now(bus.loop) + T4__DROPS_LOG_MS);
+    bus.active = false;
+    while (bus.all)
+        link_close(bus.all, NULL);
+    uv_close((uv_handle_t *)&bus.tick, NULL);
+    if (bus.lfd >= 0)
+        uv_close((uv_handle_t *)&bus.lpoll, on_listener_closed);
+    free(bus.out);
+    free(bus.in);
+    bus.out = bus.in = NULL;
+    t4__busc_free();
+}
+
+bool t4__bus_active(void)
+{
+    return bus.active;
+}
+
+const char *t4__bus_token(void)
+{
+    return bus.active ? bus.token : NULL;
+}
+
+bool t4__bus_is_peer_id(const char *id, size_t len)
+{
+    return bus.active && len >= T4__BUS_TOKEN_LEN && memcmp(id, bus.token, T4__BUS_TOKEN_LEN) == 0;
+}
+
+void t4__bus_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                     const char *exclude_id)
+{
+    if (!bus.active)
+        return;
+    size_t head = 1 + EXCL_LEN + 4;
+    if (path_len > bus.max_frame || len > bus.max_frame - head - path_len)
+        return; /* no worker could take it (and none of our members' paths is that long) */
+    frame *f = NULL;
+    for (int i = 0; i < bus.nslots; i++) {
+        blink *l = bus.out[i];
+        if (!l)
+            continue;
+        if (!f) { /* encoded once, on first need */
+            if (!(f = frame_new(F_MSG, head + path_len + len))) {
+                t4__drops_add(&bus.drops, uv_now(bus.loop));
+                return;
+            }
+            uint8_t *p = f->bytes + HDR;
+            p[0] = opcode;
+            memset(p + 1, 0, EXCL_LEN);
+            if (exclude_id)
+                memcpy(p + 1, exclude_id, strnlen(exclude_id, EXCL_LEN));
+            wr32(p + 1 + EXCL_LEN, (uint32_t)path_len);
+            memcpy(p + head, path, path_len);
+            if (len)
+                memcpy(p + head + path_len, data, len);
+        }
+        link_send(l, f, false);
+    }
+    frame_release(f);
+}
+
+void t4__bus_presence(const char *path, size_t path_len, size_t local_count)
+{
+    if (!bus.active)
+        return;
+    t4__busc_set_local(path, path_len, local_count);
+    for (int i = 0; i < bus.nslots; i++)
+        if (bus.out[i])
+            send_count(bus.out[i], path, path_len, local_count);
+}
+
+size_t t4__bus_remote_count(const char *path, size_t path_len)
+{
+    return bus.active ? t4__busc_remote(path, path_len) : 0;
+}
