@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Cross-instance broadcast through the Redis backplane: throughput and
 // delivery latency. Starts its own redis-server and two instances of the
 // bench server (A and B); S subscribers connect to B, one publisher to A, all

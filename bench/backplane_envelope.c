@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backplane_envelope: the cost of one backplane envelope, JSON (the Tina4
  * family's format, the default) against tina4-c's compact binary one

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Hostile clients against a build's bench server, with the figures the
 # hardening promises rest on (docs/BENCHMARKS.md, "Hostile clients"):
 #  - amplification: 100 clients pipeline GET /js/frond.js in 64 KiB batches

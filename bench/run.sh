@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/run.sh BUILD_DIR -- WebSocket benchmarks of tina4-bench-server against
 # peers (Node.js ws, Python websockets), side by side, in one run.
 #

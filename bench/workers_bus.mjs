@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Cross-worker broadcast through the local bus: throughput and delivery
 // latency. Starts tests/servers/workers_server with TINA4_WORKERS=W (no
 // Redis), one publisher and S subscribers on /bus/bench; each client asks

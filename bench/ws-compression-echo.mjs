@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Echo throughput of a 4 KiB JSON-ish text message through the `ws` client
 // with perMessageDeflate (threshold 0), and the server CPU per message.
 // usage: node bench/ws-compression-echo.mjs PORT SERVER_PID [SECONDS]

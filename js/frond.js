@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*!
  * frond.js -- the Tina4 browser helper, WebSocket part (tina4-c).
  *

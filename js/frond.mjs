@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // frond.js as an ES module: import frond, { ws } from "./frond.mjs".
 // js/frond.js is a UMD script: in Node (js/package.json makes it CommonJS) it
 // is this import's default export; in a browser, evaluating it as a module

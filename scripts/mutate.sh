@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Mutation check: does the test suite catch a broken limit or guard?
 #
 #   scripts/mutate.sh [--list FILE] [--worktree] [--keep] [--check] [NAME...]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Starts the chat demo on http://localhost:7145 (TINA4_PORT overrides).
 set -euo pipefail
 build=${1:-build}

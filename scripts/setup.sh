@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs what the build and the tests need, when missing (Debian, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every test, against the build directory given (default build-asan):
 # unit tests under ctest, then the Node test suites (integration,
 # conformance, backplane, frond.js, browser) against real server processes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * broadcast.c -- N subscribers and one publisher on the same path. The
  * publisher is a subscriber too, so its own copy acknowledges a message:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * echo.c -- C connections each keep P messages of S bytes in flight against
  * /echo. Every echo is checked against what was sent (content, type, order);

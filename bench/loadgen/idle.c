@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * idle.c -- opens N connections (at most --batch connecting at once), holds
  * them for D seconds, optionally pinging each every --ping seconds, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lg.h -- tina4-loadgen: a WebSocket load generator on libuv.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c -- latency histogram, /proc readings and report output.
  */

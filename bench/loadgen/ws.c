@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ws.c -- the client side of RFC 6455 for the load generator: connect,
  * handshake (random key, checked Sec-WebSocket-Accept), masked frames out,

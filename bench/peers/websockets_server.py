@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Peer server for the benchmarks: Python asyncio + the `websockets` package.
 
     python3 bench/peers/websockets_server.py [PORT]      (or PORT=... in the environment)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Peer server for the benchmarks: Node.js + the `ws` package.
 //   node bench/peers/ws_server.mjs [PORT]      (or PORT=... in the environment)
 // Endpoints, as tina4-bench-server:

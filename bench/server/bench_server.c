@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tina4-bench-server: the server the conformance suite, the integration
  * tests and the benchmarks run against. Listens on TINA4_PORT and honours

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HTTP load kinds of the soak: connection churn, pipelining, slow readers
 // (never read their responses) and tricklers (headers or a body, a byte
 // every half second: the server is expected to cut them off).

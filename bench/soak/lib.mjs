@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared pieces of the soak driver: the stop switch (every sleep ends and no
 // new connection starts once it is thrown), per-load counters, the set of open
 // client sockets (all destroyed at the stop), a small HTTP/1.1 response reader

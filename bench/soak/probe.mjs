@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The soak's observer, in a worker thread of its own so that the load on the
 // main thread does not delay it: every second it samples the server's VmRSS
 // and open fds; a canary WebSocket sends an echo every wsEveryMs (one in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/soak/run.sh BUILD_DIR SECONDS -- the soak: every kind of load at once
 # against BUILD_DIR/bench/tina4-bench-server for SECONDS, judged on RSS drift,
 # fd leaks and a canary's latency (see soak.mjs for the criteria and the

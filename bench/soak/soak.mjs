@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The soak: starts the server, runs every load kind at once for a set time
 // while probe.mjs samples the server's memory, fds and a canary's latency,
 // then stops the load, waits for the connections to close and judges:

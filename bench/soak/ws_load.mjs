@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // WebSocket load kinds of the soak: connection churn, broadcast (checked for
 // loss and order), slow readers (stop reading broadcasts or their own
 // echoes), partial frames trickled a byte at a time, and ping floods.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Section 6, "Broadcasting to All Clients": every client on
  * /ws/announcements hears joins, leaves (with online_count) and every

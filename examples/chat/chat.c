@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Section 4, "A Complete Handler": /ws/chat answers all three events.
  * OPEN sends a system welcome with your_id; every message comes back to its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The exercise of the chapter's sections 12-13: a chat room.
  *   GET /room/{room_name}     the chat page (Frond templates room.html + base.html)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Section 3, "@websocket -- WebSocket as a Route": the simplest handler.
  * Every message comes back with "Echo: " in front of it.

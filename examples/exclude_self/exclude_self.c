@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Section 6, "Broadcast Excluding Sender": on /ws/messages the sender gets
  * a {"type":"sent","text":...} confirmation and everyone else on the path

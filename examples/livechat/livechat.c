@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The live chat of the chapter's section 8: usernames, typing indicators and
  * per-room isolation on /ws/livechat/{room}, plus a chat page on frond.js

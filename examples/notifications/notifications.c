@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Section 4, "Connection Events": the notifications handler. OPEN sends a
  * welcome with the connection id, {"type":"ping"} is answered with a pong

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Section 9, "Live Notifications": per-user channels on
  * /ws/notifications/{user_id}, and an HTTP endpoint that pushes to one of

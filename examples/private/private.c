@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Section 5, "Sending to a Single Client": /ws/private answers only the
  * client that asked. {"action":"get-time"} -> {"type":"time","server_time"}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Section 7, "Path-Scoped Isolation": /ws/chat/{room}. Each concrete path
  * is its own group, so /ws/chat/general never hears /ws/chat/random. Joins

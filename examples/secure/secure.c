@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Section 6, "Closing a Connection" (and gotcha 7): /ws/secure checks a
  * ?token= query parameter when the connection opens. A missing or wrong

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Section 6, "Sending JSON": send_json on /ws/status. OPEN sends
  * {"type":"welcome","connection_id":id}; every message is acknowledged with

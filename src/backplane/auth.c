@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HMAC-SHA256 authentication of backplane traffic (see auth.h). */
 #include "backplane/auth.h"
 #include "backplane/presence_msg.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Backplane authentication (TINA4_WS_BACKPLANE_SECRET): every envelope,
  * presence message and presence hash value an instance writes carries an

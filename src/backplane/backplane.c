@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Backplane selection: TINA4_WS_BACKPLANE unset -> none (every call is a
  * no-op), "redis" -> the Redis implementation (redis.c), anything else -> a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The backplane: relays broadcasts and pushes between instances so every
  * instance delivers them to its own members of the path (chapter section 14).

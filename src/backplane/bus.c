@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The local bus between the workers of one supervisor (see bus.h).
  *

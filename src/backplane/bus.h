@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The local bus: with TINA4_WORKERS > 1, the workers of one supervisor
  * relay broadcasts, pushes and connection counts to each other so the

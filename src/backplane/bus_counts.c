@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connection counts on the local bus (see bus_counts.h). */
 #include "backplane/bus_counts.h"
 #include "util/hmap.h"

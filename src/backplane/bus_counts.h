@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Connection counts on the local bus (bus.h), in memory: per path, this
  * worker's own count and each other worker's latest announced count, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Rate-limited drop counters (see drops.h). */
 #include "backplane/drops.h"
 #include "util/log.h"

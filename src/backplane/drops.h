@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Counters of what the backplane drops from Redis (forged, malformed or
  * oversized input), logged at most once a second each, with the count, so

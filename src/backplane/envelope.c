@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Encoding and decoding of backplane envelopes (see envelope.h). */
 #include "backplane/envelope.h"
 #include "ws/utf8.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Backplane envelopes: how one broadcast or push travels through Redis.
  *

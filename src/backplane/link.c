@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Redis link: connections, handshake, reconnection (see link.h). */
 #include "backplane/link.h"
 #include "backplane/uv_adapter.h"

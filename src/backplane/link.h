@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Redis link: two hiredis async connections on the server's libuv loop
  * (one for commands, one subscribed to the backplane channels, as Redis

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cluster connection counts in memory (see presence.h). Loop thread only. */
 #include "backplane/presence.h"
 #include "backplane/presence_msg.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Cluster connection counts, in memory (no I/O here; redis.c moves the
  * updates through Redis).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Strict parsing of presence messages (see presence_msg.h). */
 #include "backplane/presence_msg.h"
 #include <string.h>

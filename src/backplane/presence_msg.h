@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The presence channel's messages, parsed strictly (no I/O, no state: the
  * fuzz target calls these directly).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Redis backplane (TINA4_WS_BACKPLANE=redis): the relay table of
  * relay.h on top of the link (link.c), the envelopes (envelope.c) and the

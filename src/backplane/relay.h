@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A backplane implementation: a table of functions (see backplane.h for
  * what each call means). */
 #ifndef T4_BACKPLANE_RELAY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Parsing of the backplane URL (see url.h). */
 #include "backplane/url.h"
 #include "util/hex.h"

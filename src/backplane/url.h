@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * TINA4_WS_BACKPLANE_URL: redis://[user[:password]@]host[:port][/db]
  * (user and password may be percent-encoded; an IPv6 host goes in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hiredis event hooks on libuv (see uv_adapter.h). */
 #include "backplane/uv_adapter.h"
 #include <stdlib.h>

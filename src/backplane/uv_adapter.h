@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hiredis <-> libuv: hiredis's event hooks on a uv_poll_t. Written here
  * rather than taken from <hiredis/adapters/libuv.h> because that adapter

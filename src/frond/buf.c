@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Growable string buffer and small string helpers for FROND. */
 #include "frond/internal.h"
 

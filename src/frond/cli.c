@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `tina4 render TEMPLATE [--data FILE.json] [--templates DIR]`. The template
  * limits come from TINA4_TEMPLATE_MAX_SIZE / TINA4_TEMPLATE_MAX_NODES. */
 #include "frond/internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND dates: parsing (timestamps, "now", ISO 8601) and PHP date() formats.
  * Everything is UTC. */
 #include "frond/internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The template limits from the environment, for rendering outside a running
  * server (t4_render before t4_run, `tina4 render`). The syntax is the one of
  * the server's settings: a positive number with an optional K, M or G suffix

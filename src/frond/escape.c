@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND escaping strategies: html (the default), js, url, css, html_attr. */
 #include "frond/internal.h"
 

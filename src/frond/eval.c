@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND expression evaluation (PHP 8 / Twig 3 semantics). */
 #include "frond/internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND expression parser: precedence climbing with Twig's operator table. */
 #include "frond/parse.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND filter registry. */
 #include "frond/filters.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Filter and function implementations shared between the filters_*.c files. */
 #ifndef T4_FROND_FILTERS_H
 #define T4_FROND_FILTERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND filters on sequences and mappings (PHP array semantics). */
 #include "frond/filters.h"
 

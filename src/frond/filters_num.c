@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND number and date filters. */
 #include "frond/filters.h"
 

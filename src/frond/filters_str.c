@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND string filters. */
 #include "frond/filters.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * frond.h -- FROND, the Twig-compatible template engine of tina4-c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND functions: range(), parent(), block(), include(), max(), min(),
  * cycle(). */
 #include "frond/filters.h"

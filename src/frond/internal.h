@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal types of the FROND template engine (shared by its files only). */
 #ifndef T4_FROND_INTERNAL_H
 #define T4_FROND_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND lexer: template source -> tokens (text, tag delimiters, expression
  * tokens). Handles comments, whitespace control ({{- -}} {{~ ~}}), the
  * newline eaten after a block or comment tag, {% verbatim %} / {% raw %} and

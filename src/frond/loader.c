@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND loader: the template directory, the in-memory cache (parsed once,
  * re-read in debug mode when the file's mtime changes) and the render API. */
 #include "frond/internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Parser state shared by parser.c (tags) and expr.c (expressions). */
 #ifndef T4_FROND_PARSE_H
 #define T4_FROND_PARSE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND tag parser: tokens -> template tree (t4__ftpl). */
 #include "frond/parse.h"
 

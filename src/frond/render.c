@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND renderer: runs the template tree (tags, blocks and inheritance,
  * includes, macros, scoping). */
 #include "frond/internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The public face of Frond: t4_render, t4_render_string, t4_res_template.
  * One engine per process, created on first use from TINA4_TEMPLATES /

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process-wide template engine behind t4_render (templates.c). */
 #ifndef T4_FROND_TEMPLATES_H
 #define T4_FROND_TEMPLATES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND tests: `x is defined`, `is empty`, `is divisible by(3)`... */
 #include "frond/internal.h"
 

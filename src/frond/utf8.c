@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* UTF-8 decoding and simple case mapping (Latin, Greek, Cyrillic). */
 #include "frond/internal.h"
 

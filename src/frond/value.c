@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND values: jansson values with PHP/Twig semantics (string conversion,
  * truthiness, loose comparison, numeric strings, PHP arrays, json_encode). */
 #include "frond/internal.h"

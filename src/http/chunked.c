@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Incremental in-place decoder of the chunked transfer coding (RFC 9112 7.1).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * HTTP/1.1 on a connection: request heads, bodies (Content-Length and
  * chunked), limits, keep-alive and pipelining, dispatch to the router, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Content types of static files, by extension. */
 #include "http/static.h"
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * HTTP/1.1 request-head parser (RFC 9112 section 2-3, 5-7).
  *

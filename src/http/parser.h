@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * HTTP/1.1 request-head parser and chunked body decoder.
  * Zero-copy: every slice points into the caller's buffer, which must outlive

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* t4_req_*: read-only views of the request, decoded lazily into its arena. */
 #include "http/request.h"
 #include "util/log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The request and response objects handed to HTTP handlers. */
 #ifndef T4_HTTP_REQUEST_H
 #define T4_HTTP_REQUEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* t4_res_*: building and queueing HTTP responses. */
 #include "http/request.h"
 #include "util/log.h"

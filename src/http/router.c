@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The router: an ordered list of compiled patterns, matched segment by
  * segment against the decoded request path.

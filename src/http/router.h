@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The router: method + pattern -> handler. One table for HTTP routes and one
  * for WebSocket routes. Patterns: literal segments, {name}, {name:int},

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Route registration. Routes are usually added by static constructors (the
  * T4_* macros) before main() or when a route module is loaded, so the tables

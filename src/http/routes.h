@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process-wide route tables that T4_GET / T4_WEBSOCKET etc. fill. */
 #ifndef T4_HTTP_ROUTES_H
 #define T4_HTTP_ROUTES_H

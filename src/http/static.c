@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Static files from the public folder (see static.h for the contract).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The pure part of static files (see static.h): Range, entity tags, HTTP
  * dates, the path check and the precondition order of RFC 9110 13.2.2. No

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Percent-decoding, query strings and Cookie headers.
  *

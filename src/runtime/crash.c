@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The crash report (see crash.h). Everything the signal handler does is
  * async-signal-safe: it formats with its own digits (no stdio), reads the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Crash reports: a worker that dies by SIGSEGV, SIGBUS, SIGFPE, SIGILL or
  * SIGABRT first writes one report to stderr (the signal, the route and

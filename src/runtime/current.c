@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The handler running now (see current.h). */
 #include "runtime/current.h"
 

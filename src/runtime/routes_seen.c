@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The routes as registered, and naming the running one (see routes_seen.h). */
 #include "runtime/routes_seen.h"
 #include "http/routes.h"

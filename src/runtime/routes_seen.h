@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The routes as registered (method, pattern, handler), so a crash report or
  * the watchdog can name the pattern of the handler that was running

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The supervisor (see supervisor.h). It is a plain loop around
  * sigtimedwait(): SIGCHLD, SIGTERM and SIGINT are blocked and taken

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Workers: with TINA4_WORKERS > 1, t4_run becomes a supervisor. It binds the
  * listening socket, forks the workers (each runs the ordinary server loop on

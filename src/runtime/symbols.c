@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Function names for crash backtraces (see symbols.h).
  *

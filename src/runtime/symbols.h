@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Function names for crash backtraces, including static functions and
  * executables linked without -rdynamic (which backtrace_symbols cannot

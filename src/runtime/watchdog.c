@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The watchdog (see watchdog.h): one thread per worker that samples the
  * current-handler record. A handler holds the loop when the record's depth

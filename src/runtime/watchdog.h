@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The handler watchdog of a worker: a thread that notices a handler holding
  * the loop (a blocking call, a long computation) and logs it once per stuck

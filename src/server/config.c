@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Settings: defaults, the TINA4_* environment and `.env` (real env wins). */
 #include "server/config.h"
 #include "http/parser.h"

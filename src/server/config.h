@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef T4_SERVER_CONFIG_H
 #define T4_SERVER_CONFIG_H
 #include "tina4.h"

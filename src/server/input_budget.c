@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-wide budget for buffered input (see input_budget.h). */
 #include "server/input_budget.h"
 #include "server/slow_clients.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The server-wide budget for buffered INPUT: partial requests and frames
  * (a connection's c->in), streamed request bodies, fragmented messages being

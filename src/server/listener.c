@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The listening socket and the accept loop (see listener.h). */
 #include "server/listener.h"
 #include "tina4.h"

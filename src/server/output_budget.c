@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server-wide budget for queued output (see output_budget.h). */
 #include "server/output_budget.h"
 #include "util/log.h"

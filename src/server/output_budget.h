@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The server-wide budget for queued OUTPUT: HTTP responses, parts of static
  * files being sent, WebSocket frames waiting for slow readers. Each is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The peer's address of a connection, as text, for t4_req_remote_addr and
  * t4_ws_remote_addr. */
 #include "server/server.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The server loop: listener, accept, the shared read buffer, timers, signals
  * and shutdown. Protocol work is in src/http and src/ws; output queues and

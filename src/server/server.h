@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The server: one libuv loop that owns the listener and every connection.
  *

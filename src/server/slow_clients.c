@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clients that send too slowly (see slow_clients.h). */
 #include "server/slow_clients.h"
 #include "server/input_budget.h"

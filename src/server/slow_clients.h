@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Clients that send too slowly. A request body or a WebSocket frame that is
  * partly received holds input memory; a client that then trickles a byte

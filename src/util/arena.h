@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A bump allocator for everything a request needs while its handler runs
  * (decoded strings, params). Reset after each request; the first block is

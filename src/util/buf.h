@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A growable byte buffer, always NUL-terminated (cap > len). */
 #ifndef T4_UTIL_BUF_H
 #define T4_UTIL_BUF_H

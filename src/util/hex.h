@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hex digits (percent-decoding, chunk sizes). */
 #ifndef T4_UTIL_HEX_H
 #define T4_UTIL_HEX_H

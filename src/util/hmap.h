@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * An intrusive chained hash table: the entry embeds its node, so inserting
  * and removing allocate nothing but the bucket array (which grows by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Logging and error names: one line per event, to stderr. */
 #include "util/log.h"
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef T4_UTIL_LOG_H
 #define T4_UTIL_LOG_H
 #include "tina4.h"

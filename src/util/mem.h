@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Allocation helpers: every allocation in the library goes through these so a
  * failure is handled in one way (the caller gets NULL and answers T4_ENOMEM). */
 #ifndef T4_UTIL_MEM_H

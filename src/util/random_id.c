@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connection ids from the kernel's CSPRNG: unguessable, unique across
  * instances without coordination (128 bits). */
 #include "util/random_id.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef T4_UTIL_RANDOM_ID_H
 #define T4_UTIL_RANDOM_ID_H
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "util/sbuf.h"
 #include <stdlib.h>
 

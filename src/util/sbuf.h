@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shared, reference-counted, immutable output buffers. A broadcast encodes its
  * frame once into one sbuf and every recipient's write queue holds a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A borrowed byte range: the zero-copy currency of the parsers. */
 #ifndef T4_UTIL_SLICE_H
 #define T4_UTIL_SLICE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The public WebSocket connection API (t4_ws_*): the chapter's connection
  * methods in C. Loop thread only (push.c is the cross-thread way in). */
 #include "backplane/backplane.h"

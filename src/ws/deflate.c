@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* permessage-deflate (RFC 7692): offer negotiation, and the loop's shared
  * zlib streams (no context takeover: every message stands alone). */
 #include "ws/deflate.h"

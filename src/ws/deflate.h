@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * permessage-deflate (RFC 7692), opt-in with TINA4_WS_COMPRESSION.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * WebSocket frame codec (RFC 6455 section 5.2). See frame.h for the contract.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * WebSocket frame codec (RFC 6455 section 5). Pure functions, no I/O, no
  * allocation: the connection code feeds bytes in and gets headers out.

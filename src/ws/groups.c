@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Groups: every open connection belongs to the group of its concrete path
  * ("/ws/chat/general"). A hash map from path to group, each group an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The opening handshake: check the Upgrade (handshake_logic.c), pick the route, answer 101. */
 #include "ws/handshake.h"
 #include "http/request.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef T4_WS_HANDSHAKE_H
 #define T4_WS_HANDSHAKE_H
 #include "http/parser.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The pure part of the opening handshake (see handshake.h): the accept key,
  * the checks of an Upgrade request, the Origin allow-list, subprotocol

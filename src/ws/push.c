@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Push to a path from anywhere (the chapter's push_to_websocket).
  *

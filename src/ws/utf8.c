@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Incremental UTF-8 validator. See utf8.h for the contract.
  *

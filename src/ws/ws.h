@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A WebSocket connection (the t4_ws handed to handlers) and the internals
  * shared by handshake, protocol, API, groups and push.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The WebSocket protocol on a connection (RFC 6455): frames in, messages
  * reassembled and validated, control frames answered, the close handshake,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers for the backplane tests: a real redis-server on a free port, tina4
 // instances wired to it, queueing WebSocket clients and a tiny RESP client
 // (so a test can PUBLISH or inspect keys without an npm Redis package).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A real nginx (docs/deploy/nginx.conf, ports and paths templated into a
 // temp copy) balancing real WebSocket clients over two tina4 instances that
 // share a Redis backplane.

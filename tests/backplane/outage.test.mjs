@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Redis outages: down at start, down mid-run, back again. Local traffic is
 // served throughout, one warning per outage, cross-instance delivery and
 // cluster counts resume after; shutdown with Redis down is clean (ASan).

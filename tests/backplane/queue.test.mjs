@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TINA4_WS_BACKPLANE_MAX_QUEUE: while Redis does not answer (here: the
 // process is stopped with SIGSTOP), at most that many bytes wait for it;
 // beyond, messages are delivered locally only, logged once, and relaying

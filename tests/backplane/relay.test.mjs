@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Cross-instance delivery through a real Redis: three tina4 instances on
 // three ports, clients spread across them (chapter section 14).
 import { after, before, describe, test } from 'node:test';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the backplane accepts from Redis. Anyone who can PUBLISH on its
 // channels (or write its keys) can try to inject: these tests do it with a
 // raw RESP client, as an attacker on the Redis network would, and check

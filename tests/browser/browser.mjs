@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Headless Debian chromium driven by playwright-core (no downloaded
 // browsers): a fresh profile per run, loopback only, and small helpers to
 // wait for what a page shows.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The chapter's exercise (sections 12-13), the page `make run` serves:
 // GET /room/{room_name} rendered from Frond templates, frond.js, and
 // /ws/room/{room_name}. Two tabs in one room, names, messages both ways,

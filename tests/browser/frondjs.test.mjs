@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // frond.js itself in chromium, loaded from the server as a plain script and
 // as a module: relative URL, text and binary messages (Blob by default,
 // ArrayBuffer on request), buffering before open, close().

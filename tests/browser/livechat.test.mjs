@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The livechat example's page (examples/livechat) in headless chromium: the
 // page uses /js/frond.js as served by the server. Two pages in one room, a
 // page in another room, an HTML payload, and a server restart mid-test.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A slow, obviously-correct UTF-8 reference (RFC 3629) shared by the unit
  * test of the validator and its fuzz target: it is the oracle, written

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // /broadcast and /broadcast/{room}: fan-out to every connection on the same
 // concrete path, sender included, nobody else.
 import assert from 'node:assert/strict';

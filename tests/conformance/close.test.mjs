@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RFC 6455 sections 5.5.1, 7 (Autobahn 7.x): the closing handshake.
 import assert from 'node:assert/strict';
 import net from 'node:net';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RFC 7692 permessage-deflate at the frame level (TINA4_WS_COMPRESSION=true):
 // negotiation, RSV1 rules, compressed single and fragmented messages, and
 // the failures: corrupt deflate data -> 1002 (RFC 7692 names no code; it is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RFC 6455 section 5.4 (Autobahn 5.x): fragmentation.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

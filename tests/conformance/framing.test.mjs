@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RFC 6455 section 5 (Autobahn 1.x, 2.x, 3.x, 4.x): framing, lengths,
 // control frames, reserved bits and opcodes, masking.
 import assert from 'node:assert/strict';

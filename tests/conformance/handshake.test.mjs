@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RFC 6455 section 4: the opening handshake.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

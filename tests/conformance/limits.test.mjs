@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Limits: TINA4_WS_MAX_MESSAGE (-> 1009) and TINA4_HTTP_MAX_HEADER on the handshake.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RFC 6455 5.2: "the minimal number of bytes MUST be used to encode the
 // length". A 16-bit length field carrying less than 126, or a 64-bit one
 // carrying less than 65536, is a protocol error: close 1002, and nothing

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Keep-alive: server pings (TINA4_WS_PING_INTERVAL), the idle timeout
 // (TINA4_WS_IDLE_TIMEOUT -> 1001) and the close timeout.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Robustness: abrupt drops at every stage, garbage input, slow clients.
 // The server must keep serving and still stop cleanly (sanitizer-clean).
 import assert from 'node:assert/strict';

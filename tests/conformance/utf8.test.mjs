@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RFC 6455 sections 5.6 and 8.1 (Autobahn 6.x): text must be UTF-8; an
 // invalid byte fails the connection with 1007, as early as it is seen.
 import assert from 'node:assert/strict';

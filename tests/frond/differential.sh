@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Differential test: renders every case of tests/frond/cases.json with FROND
 # (through tests/frond/frond_driver.c) and with the real Twig (php-twig, via
 # twig_render.php), and reports every difference. Also checks that each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Batch driver for the differential test: renders every case of a cases
  * file with FROND and prints {"name": {"out": "..."} | {"err": "..."}}.
  * usage: frond_driver CASES.json TEMPLATES_DIR */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The send buffer: what send() does while not open, the order of the flush
 // relative to the "open" handlers, and the overflow policy (drop the oldest,
 // emit "overflow").

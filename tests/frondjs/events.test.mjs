@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // frond.js events against the real server: open, message (text and binary),
 // close (code, reason), error, unsubscribe, once/off, sendJson, getters.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers for the frond.js unit tests: frond.js loaded as CommonJS (as Node
 // sees it), the `ws` package as its WebSocket, and an event recorder that lets
 // a test wait for events instead of sleeping.

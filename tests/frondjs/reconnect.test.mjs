@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reconnecting against the real server: the server is stopped and started
 // again on the same port; attempt numbering, reconnect_failed once, close()
 // stops reconnecting (while open and while waiting between attempts).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // frond.js without a live connection: URL resolution, the documented backoff
 // formula, the ways the file loads, and that the server serves this file.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the Redis backplane codecs: envelopes (JSON and
  * binary, src/backplane/envelope.c), base64 and the redis:// URL parser

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for permessage-deflate (src/ws/deflate.c), with the
  * frame codec (src/ws/frame.c) for the wire round trip.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for FROND, the template engine (src/frond/ without
  * templates.c, which is the glue to the server).

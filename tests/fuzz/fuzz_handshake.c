@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the WebSocket opening handshake without a server
  * (src/ws/handshake_logic.c) and the permessage-deflate offers it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the HTTP head parser, the chunked decoder and the
  * url/query/cookie decoders.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for what the backplane reads on its presence channel and
  * in presence hashes: the strict parsers (src/backplane/presence_msg.c), the

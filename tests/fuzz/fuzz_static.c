@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the pure part of static files (src/http/static_logic.c):
  * the path check, Range, entity-tag lists, If-Range, HTTP dates and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the WebSocket codec (src/ws/frame.c, src/ws/utf8.c).
  *

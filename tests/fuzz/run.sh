@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds and runs the libFuzzer targets tests/fuzz/fuzz_<name>.c, seeded from
 # tests/fuzz/corpus/<name>/ (docs/FUZZING.md explains each target).
 #

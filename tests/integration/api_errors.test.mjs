@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The header's error convention for the send calls: a NULL text is a bad
 // argument (T4_EINVAL, nothing sent), while NULL data with length 0 through
 // t4_ws_send_binary is an empty binary message. A project served by the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The tina4 command: init scaffolds a project; serve compiles its routes,
 // prints the chapter's banner, serves HTTP and WebSocket, and exits 0 on SIGINT.
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // permessage-deflate (TINA4_WS_COMPRESSION=true) against real clients: the
 // `ws` npm client (perMessageDeflate with threshold 0 and its default),
 // raw-socket clients for frame-level checks (RSV1 or not), Python's

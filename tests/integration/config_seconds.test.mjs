@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Durations are stored in milliseconds in an unsigned (32-bit): a number of
 // seconds whose milliseconds do not fit must be refused at start-up, and the
 // largest one that fits must work as set, never wrap to something short

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Crash isolation: with workers, a handler that crashes takes down its own
 // worker only. The worker writes one report (signal, route and event,
 // backtrace), the supervisor replaces it (backing off while crashes go on),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Running out of file descriptors (EMFILE) at accept: the server logs it at
 // most once a second with a count, keeps serving the connections it has, and
 // accepts again once descriptors free up.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The chapter's handlers, as the examples under examples/ implement them,
 // driven by the real `ws` client against the real programs.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Review: a client that half-closes (shutdown(SHUT_WR)) right after sending
 // its request must still receive the whole response. RFC 9112 9.6: the
 // server closes after it has sent the final response; an EOF on the read

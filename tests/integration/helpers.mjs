@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers for the integration tests: WebSocket clients that queue what they
 // receive (so a test waits for events instead of sleeping), raw HTTP over a
 // socket, and small polling utilities.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HTTP on the same port: routing answers, keep-alive and pipelining, bodies
 // (JSON, form, chunked), limits (413, 431, 408), failed WebSocket upgrades,
 // and settings from .env.

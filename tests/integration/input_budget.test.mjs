@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TINA4_MAX_INPUT_MEMORY bounds the input all connections keep buffered
 // (partial frames and requests, bodies, fragmented messages): past it, a
 // WebSocket that needs more is closed with 1013 and an HTTP request gets

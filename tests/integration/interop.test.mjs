@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interop with a second, independent client implementation: Python's
 // `websockets` (python3-websockets from Debian) runs py_client.py against
 // the echo and announcements examples.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Review: the keep-alive idle timeout is measured from the connection's last
 // READ (t4__http_tick: now - c->last_read >= http_keepalive), not from when it
 // became idle. A response that takes longer than TINA4_HTTP_KEEPALIVE_TIMEOUT

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Lifecycle: the counts an OPEN and a CLOSE handler see, and CLOSE firing
 // exactly once per connection however the connection ends. Observed through
 // the broadcasts remaining peers receive and api_server's counters.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Limits and shutdown: oversize messages (1009), slow consumers (1013,
 // bounded memory, others unaffected), and SIGTERM (1001 to everyone, exit 0).
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every row of the chapter's "Connection Methods Summary", plus the C API's
 // extras (sendf, binary, handles, user data, send after close), against
 // tests/servers/api_server.

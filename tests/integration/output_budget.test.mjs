@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pipelined-request output amplification: clients that send batches of
 // pipelined GETs and never read must not make the server queue megabytes per
 // kilobyte received. Once a connection's queued output passes its limit (or

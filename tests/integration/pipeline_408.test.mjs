@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Review: a pipelining client whose responses pile up past 1 MiB makes the
 // server stop reading (dispatch(): t4__conn_read_stop). The rest of the next
 // request then waits in the server's kernel buffer, unread by the server's own

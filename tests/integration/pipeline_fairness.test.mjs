@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fairness under a pipelined flood: 8192 tiny requests in one write (each
 // answered 404 from a small buffer, so no output limit is reached) must not
 // hold the loop: one connection gets a bounded number of requests handled

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Push to a path (the chapter's push_to_websocket): from an HTTP handler on
 // the loop thread and from another thread, text and binary, exact paths.
 import assert from 'node:assert/strict';

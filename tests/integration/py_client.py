@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A second, independent client: Python's `websockets` (Debian's
 python3-websockets) against tina4-c. Driven by interop.test.mjs.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Route options: upgrade guards (T4_WEBSOCKET_GUARDED), decided before the
 // 101, where a refusal is an HTTP status and the handler never sees the
 // connection; and subprotocol selection (T4_WEBSOCKET_WITH .protocols).

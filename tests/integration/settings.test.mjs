@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Settings without a test elsewhere: keep-alive expiry, the Origin allow-list,
 // the connection limit, and bad values refused at start-up.
 import { test } from 'node:test';

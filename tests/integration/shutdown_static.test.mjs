@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Review: README "Shutdown": SIGTERM must "let in-flight HTTP responses
 // finish". A static file being streamed is an in-flight response, yet
 // begin_shutdown() closes it at once (t4__conn_close_now) whenever its

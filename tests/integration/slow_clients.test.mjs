@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Clients that send too slowly. A request body or a WebSocket frame in
 // progress must keep arriving at TINA4_MIN_DATA_RATE bytes/s, measured over
 // windows of TINA4_MIN_DATA_RATE_GRACE: slower gets 408 (HTTP) or close 1008

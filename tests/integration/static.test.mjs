@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Static files from src/public/ (relative to the server's working directory):
 // content types, validators and 304s, HEAD, byte ranges, directories, 405,
 // routes winning over files, path traversal and symlinks, large files to

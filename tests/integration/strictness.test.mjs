@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HTTP strictness over real sockets: line ends (CRLF only, in heads and in
 // chunked framing), Expect (100 Continue before the body, 417 for anything
 // else), Host (required in 1.1, one, valid), static-file preconditions

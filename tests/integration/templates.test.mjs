@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Frond templates inside the server: t4_res_template (inheritance, escaping),
 // a missing or broken template is a 500 (details only with TINA4_DEBUG) and
 // one log line, TINA4_DEBUG re-reads a changed file, and `tina4 render`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workers: TINA4_WORKERS=N runs a supervisor and N worker processes on one
 // listening socket. Real processes (read from /proc), real sockets.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workers with TINA4_WS_BACKPLANE=redis: each worker (not the supervisor)
 // has its own link, so broadcasts and counts span the workers.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The local bus: with TINA4_WORKERS > 1 and no Redis, broadcasts, pushes and
 // connection counts span the workers of the machine. Real processes, real
 // sockets; which worker a client landed on is asked of the worker itself.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Processes and fresh connections for the workers and crash tests.
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The handler watchdog of workers: a handler that holds the loop is logged
 // once, by route (TINA4_HANDLER_WARN), and with TINA4_HANDLER_KILL its
 // worker is killed and replaced.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Starts a tina4-c server binary for a test and stops it afterwards.
 //
 //   const srv = await startServer('bench/tina4-bench-server', { env: { TINA4_WS_MAX_MESSAGE: '1024' } });

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_server: the test server for the parts of the API the examples do not
  * exercise. Used by the tests in tests/integration.

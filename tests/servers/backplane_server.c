@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * backplane_server: the server the backplane tests run (three instances,
  * one Redis). Honours every TINA4_* setting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Test server for Frond templates in the server (tests/integration/templates.test.mjs):
  *   GET /page/{name}?who=X    t4_res_template(name, {"who": X, "items": [1,2,3]})

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * workers_server: the test server for workers, crash reports and the
  * watchdog (tests/integration/workers*.test.mjs, crash*.test.mjs).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # libtina4.so exports the public API only: every dynamic symbol starts with
 # t4_ (internals are t4__ and hidden), and every function declared T4_API in
 # tina4.h is exported.

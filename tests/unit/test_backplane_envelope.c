@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the backplane envelopes and base64 (src/backplane/envelope.c)
  * and of the cluster-count bookkeeping (src/backplane/presence.c). */
 #include <setjmp.h>

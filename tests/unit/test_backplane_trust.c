@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of what the backplane accepts from Redis: strict presence
  * parsing (src/backplane/presence_msg.c), bounded and saturating cluster
  * counts (presence.c), envelope size bounds (envelope.c) and HMAC

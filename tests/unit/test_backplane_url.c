@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of TINA4_WS_BACKPLANE_URL parsing (src/backplane/url.c). */
 #include <setjmp.h>
 #include <stdarg.h>

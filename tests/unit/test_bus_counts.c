@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the local bus's connection counts (src/backplane/bus_counts.c). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the chunked body decoder (src/http/chunked.c). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The FROND case table (../frond/cases.json): every case renders to its
  * expected output (which is real Twig's, see tests/frond/differential.sh),
  * or fails with an error containing its "error" pattern. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND lexer: token kinds, positions, whitespace control, raw text. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND's work limits (src/frond/internal.h) and the inputs fuzzing found:
  * every one fails with "name:line:col: message" instead of looping, blowing
  * up memory, overflowing the stack or crashing. */

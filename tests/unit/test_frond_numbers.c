@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND numbers at their limits: round/ceil/floor precisions out of range
  * (clamped to -308..308, no undefined behaviour), no NaN or infinity ever
  * becomes a value, and a result that does not fit a float is a template

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND parser: tree shapes, operator precedence, registries, errors. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* FROND renderer through the C API: values, escaping, inheritance, the
  * cache and debug reload, errors, and the `tina4 render` command. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The per-template limits TINA4_TEMPLATE_MAX_SIZE (bytes of a template file
  * or string, default 1 MiB) and TINA4_TEMPLATE_MAX_NODES (nodes of its
  * syntax tree, default 100000): past either, a render fails with a template

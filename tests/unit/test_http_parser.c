@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the request-head parser (src/http/parser.c). */
 #include <setjmp.h>
 #include <stdarg.h>

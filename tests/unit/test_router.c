@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the router (src/http/router.c). */
 #include <setjmp.h>
 #include <stdarg.h>

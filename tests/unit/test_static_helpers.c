@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the pure parts of static files (src/http/static_logic.c,
  * mime.c): MIME types, Range parsing, ETag matching, If-Range, HTTP dates,
  * the path safety check and the precondition order (If-Match,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of percent-decoding, query strings and cookies
  * (src/http/urlencode.c). */
 #include <setjmp.h>

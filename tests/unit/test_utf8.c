@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the incremental UTF-8 validator (src/ws/utf8.c): the
  * Autobahn 6.x style cases, the exact position of the first refused byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for permessage-deflate (src/ws/deflate.c): the offer parser
  * (RFC 7692 7.1: accepted and declined offers, parameters, several offers,

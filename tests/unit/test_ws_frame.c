@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the WebSocket frame codec (src/ws/frame.c): header parsing
  * and writing at every length boundary, the protocol errors of RFC 6455 5.2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the pure part of the WebSocket opening handshake
  * (src/ws/handshake_logic.c): accept key, key syntax, the order of the
  * checks, the Origin allow-list, subprotocol offers and permessage-deflate

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Per-file server start/stop for the conformance suite.
 import assert from 'node:assert/strict';
 import { startServer } from '../../lib/server.mjs';

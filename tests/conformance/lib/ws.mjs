@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A raw RFC 6455 client for the conformance suite: a frame encoder that can
 // produce any frame (bad opcodes, RSV bits, unmasked, forged lengths), a
 // decoder for server frames, and a TCP client that exposes exactly what the

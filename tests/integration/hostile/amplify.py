@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Pipelined-request output amplification, as a hostile client does it.
 
 N sockets with a 4 KiB receive buffer each send a batch of pipelined

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Slow clients that hold the input budget, and a well-behaved client that
 must still get through.
 

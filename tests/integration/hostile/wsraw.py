@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A minimal blocking WebSocket client over a raw socket, for the hostile-client
 scripts: they need exact control of what is sent and when (partial frames,
 trickling), which a full client library hides. Also reads a process's VmRSS."""
