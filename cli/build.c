@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <tina4.h>
 #include <unistd.h>
 
@@ -81,23 +80,6 @@ static int collect(const char *path, const struct stat *st, int type, struct FTW
     return files[nfiles++] ? 0 : -1;
 }
 
-static int run(char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        fprintf(stderr, "tina4 build: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static int link_app(const char *out, const char *inc, const char *lib)
 {
     char incflag[4200], archive[4200];
@@ -146,7 +128,7 @@ static int link_app(const char *out, const char *inc, const char *lib)
     argv[n] = NULL;
     printf("  Linking %zu route file(s) and libtina4 into %s with %s\n", nfiles, out, cc);
     fflush(stdout);
-    int rc = run(argv);
+    int rc = t4_cli_run(argv);
     free(argv);
     if (rc != 0) {
         fprintf(stderr, "tina4 build: the compiler failed (exit %d)\n", rc);

@@ -24,6 +24,10 @@ const char *t4_cli_suggest(const char *word, const char *const *known);
  * is near) and returns T4_CLI_USAGE. what: "option" or "command". */
 int t4_cli_unknown(const char *cmd, const char *what, const char *word, const char *const *known);
 
+/* Runs argv (argv[0] looked up in PATH) and waits; returns its exit status,
+ * or -1 if it could not start or died by a signal. */
+int t4_cli_run(char *const argv[]);
+
 /* The folder holding tina4.h for compiling route modules, or NULL; and the
  * folder holding libtina4, or NULL. Looked up next to the binary first
  * (an installed or moved tree), then at the paths known at build time. */

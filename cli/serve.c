@@ -12,27 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <tina4.h>
 #include <unistd.h>
-
-/* Runs argv, returns its exit status (or -1 if it could not start). */
-static int run(char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        fprintf(stderr, "tina4: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /* Compiles the src/routes/ C files into .tina4/routes.so; returns 0, or 1 on
  * a compile error. */
@@ -71,7 +52,7 @@ static int compile_routes(const char *out, glob_t *g)
     argv[n] = NULL;
     printf("  Compiling %zu route file(s) with %s\n", g->gl_pathc, cc);
     fflush(stdout);
-    int rc = run(argv);
+    int rc = t4_cli_run(argv);
     free(argv);
     return rc == 0 ? 0 : 1;
 }

@@ -13,16 +13,6 @@ void t4__output_set_limit(size_t l)
     limit = l ? l : (size_t)-1;
 }
 
-size_t t4__output_limit(void)
-{
-    return limit;
-}
-
-size_t t4__output_in_use(void)
-{
-    return t4__sbuf_live_bytes();
-}
-
 bool t4__output_over(void)
 {
     size_t used = t4__sbuf_live_bytes();

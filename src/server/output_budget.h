@@ -21,8 +21,6 @@
 
 /* Sets the budget (t4_run); 0 means no limit. */
 void t4__output_set_limit(size_t limit);
-size_t t4__output_limit(void);
-size_t t4__output_in_use(void);
 /* True while queued output is over the budget (logged at most once a second). */
 bool t4__output_over(void);
 #endif
