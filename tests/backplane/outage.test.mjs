@@ -51,7 +51,10 @@ describe('redis backplane: outages', () => {
       const res = await fetch(B.url('/count/room/outage'));
       assert.equal(res.status, 200); // B serves HTTP too
       const tried = attempts(A);
-      await waitFor(() => attempts(A) >= tried + 3, { what: 'three more reconnect attempts' }); // still one warning
+      // Attempts back off 100 ms, 200 ms, ... up to 3 s apart: on a slow
+      // machine "tried" can already sit on the 1.6 s step, so three more
+      // take up to 1.6 + 3 + 3 s.
+      await waitFor(() => attempts(A) >= tried + 3, { timeout: 12000, what: 'three more reconnect attempts' }); // still one warning
       assert.equal(occurrences(A, 'lost the connection to Redis'), outage);
       assert.equal(occurrences(A, 'cannot reach Redis'), 0);
 
