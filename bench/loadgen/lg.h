@@ -131,8 +131,8 @@ void lg_hist_add(lg_hist *h, uint64_t ns);
 uint64_t lg_hist_quantile(const lg_hist *h, double q);
 
 /* Process statistics. */
-long lg_proc_rss_kb(int pid);   /* VmRSS in kB, -1 if unknown */
-double lg_proc_cpu_s(int pid);  /* utime+stime in seconds, -1 if unknown */
+long lg_proc_rss_kb(int pid);   /* VmRSS in kB (with direct children: workers), -1 if unknown */
+double lg_proc_cpu_s(int pid);  /* utime+stime in seconds (with direct children), -1 if unknown */
 double lg_self_cpu_s(void);     /* this process's user+sys seconds */
 double lg_machine_busy_s(void); /* every CPU's busy seconds (/proc/stat), -1 if unknown */
 /* Cores used by other processes between two readings: machine busy minus

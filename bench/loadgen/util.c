@@ -4,6 +4,8 @@
  */
 #include "lg.h"
 
+#include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,10 +75,8 @@ uint64_t lg_hist_quantile(const lg_hist *h, double q)
     return h->max;
 }
 
-long lg_proc_rss_kb(int pid)
+static long one_rss_kb(int pid)
 {
-    if (pid <= 0)
-        return -1;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/status", pid);
     FILE *f = fopen(path, "r");
@@ -94,30 +94,30 @@ long lg_proc_rss_kb(int pid)
     return kb;
 }
 
-double lg_proc_cpu_s(int pid)
+/* Fields of /proc/PID/stat after the ")" of the command name: ppid is field
+ * 4, utime 14, stime 15. Returns false if the process is gone. */
+static bool one_stat(int pid, int *ppid, double *cpu_s)
 {
-    if (pid <= 0)
-        return -1;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f)
-        return -1;
+        return false;
     char buf[1024];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = 0;
-    /* fields after the ")" of the command name: state is field 3,
-     * utime 14, stime 15 */
     char *p = strrchr(buf, ')');
     if (!p)
-        return -1;
+        return false;
     p++;
     unsigned long long ut = 0, st = 0;
     int field = 2;
     char *save = NULL;
     for (char *tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         field++;
+        if (field == 4)
+            *ppid = (int)strtol(tok, NULL, 10);
         if (field == 14)
             ut = strtoull(tok, NULL, 10);
         if (field == 15) {
@@ -126,7 +126,54 @@ double lg_proc_cpu_s(int pid)
         }
     }
     long hz = sysconf(_SC_CLK_TCK);
-    return (double)(ut + st) / (double)(hz > 0 ? hz : 100);
+    *cpu_s = (double)(ut + st) / (double)(hz > 0 ? hz : 100);
+    return true;
+}
+
+/* The server may be a supervisor with worker processes (TINA4_WORKERS > 1):
+ * its readings are those of the process plus its direct children. */
+typedef struct {
+    double cpu_s;
+    long rss_kb;
+} tree_usage;
+
+static bool tree_read(int pid, tree_usage *u)
+{
+    int ppid = 0;
+    if (pid <= 0 || !one_stat(pid, &ppid, &u->cpu_s))
+        return false;
+    u->rss_kb = one_rss_kb(pid);
+    DIR *d = opendir("/proc");
+    if (!d)
+        return true;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        long child = strtol(e->d_name, &end, 10);
+        if (*end || child <= 0 || child == pid)
+            continue;
+        double cpu = 0;
+        if (one_stat((int)child, &ppid, &cpu) && ppid == pid) {
+            u->cpu_s += cpu;
+            long kb = one_rss_kb((int)child);
+            if (kb > 0)
+                u->rss_kb += kb;
+        }
+    }
+    closedir(d);
+    return true;
+}
+
+long lg_proc_rss_kb(int pid)
+{
+    tree_usage u;
+    return tree_read(pid, &u) ? u.rss_kb : -1;
+}
+
+double lg_proc_cpu_s(int pid)
+{
+    tree_usage u;
+    return tree_read(pid, &u) ? u.cpu_s : -1;
 }
 
 double lg_self_cpu_s(void)
