@@ -501,6 +501,10 @@ int t4_run(const t4_config *cfg_in)
     } else if (t4_config_from_env(&cfg) != 0) {
         return T4_EINVAL;
     }
+    if (cfg.port < -1 || cfg.port > 65535) {
+        t4_log(T4_LOG_ERROR, "t4_run: port %d: expected 1-65535, or -1 for any free port", cfg.port);
+        return T4_EINVAL;
+    }
     if (t4__srv) {
         t4_log(T4_LOG_ERROR, "t4_run: a server is already running in this process");
         return T4_ESTATE;
