@@ -18,7 +18,9 @@
 #include "util/log.h"
 #include "ws/deflate.h"
 #include "ws/ws.h"
-#include <malloc.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -338,7 +340,9 @@ static void on_tick(uv_timer_t *t)
         /* Bursts (a pong to every client, a broadcast backlog) leave whole
          * pages of freed buffers behind; give them back to the system so
          * idle memory stays what idle connections need. Cheap at 1 Hz. */
+#ifdef __GLIBC__
         malloc_trim(64 * 1024);
+#endif
     }
     t4__listener_flush_log(&s->listener, now, false); /* the counts of the last second */
     over_limit_flush(now, false);
