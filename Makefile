@@ -2,12 +2,13 @@
 #   make run    build and start the chat demo on http://localhost:7145
 #   make test   every test: unit (ctest), integration, conformance, under ASan+UBSan
 #   make bench  the benchmarks of docs/BENCHMARKS.md
+#   make docs   the API reference, docs/api/, from include/tina4.h
 JOBS ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all setup asan run test test-unit test-integration test-conformance bench format format-check clean install package
+.PHONY: all setup asan run test test-unit test-integration test-conformance bench format format-check clean install package docs
 
 all:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -39,6 +40,10 @@ install: all
 # A .deb of the library, header, pkg-config files and the tina4 command, in $(BUILD)/.
 package: all
 	@cd $(BUILD) && cpack -G DEB
+
+# The API reference is generated from the header's comments (quick, no build).
+docs:
+	@python3 scripts/api_docs.py
 
 format:
 	@clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

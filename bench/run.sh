@@ -342,3 +342,14 @@ print()
 print(text)
 PYEOF
 echo "bench: table written to $TABLE"
+
+# The charts of docs/BENCHMARKS.md (echo, broadcast, idle memory), drawn
+# from this run's results with gnuplot (bench/charts.py). BENCH_CHARTS=0
+# leaves the committed charts alone (e.g. for a partial run).
+if [ "${BENCH_CHARTS:-1}" != 0 ]; then
+  if python3 bench/charts.py "$RESULTS" docs; then
+    echo "bench: charts written to docs/bench-*.svg"
+  else
+    echo "bench: charts not drawn (gnuplot-nox missing, or a scenario without results)"
+  fi
+fi

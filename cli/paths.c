@@ -7,6 +7,10 @@
  * tree, then the system's. TINA4_INCLUDE_DIR overrides the header's folder. */
 #include "cli.h"
 #include <limits.h>
+#ifdef __APPLE__
+#include <mach-o/dyld.h> /* _NSGetExecutablePath: no /proc there */
+#include <stdint.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +22,12 @@ static const char *exe_dir(void)
     static char dir[PATH_MAX];
     if (dir[0])
         return dir;
+#ifdef __APPLE__
+    uint32_t size = sizeof dir;
+    ssize_t n = _NSGetExecutablePath(dir, &size) == 0 ? (ssize_t)strlen(dir) : -1;
+#else
     ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+#endif
     if (n <= 0) {
         dir[0] = '\0';
         return dir;

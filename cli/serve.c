@@ -6,7 +6,6 @@
  */
 #include "cli.h"
 #include <dlfcn.h>
-#include <errno.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>

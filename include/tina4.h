@@ -9,9 +9,14 @@
  *
  * ERROR CONVENTION (every call in this header):
  *   A function returning int returns 0 (or a count >= 0) on success and a
- *   negative T4_E* code on failure; t4_strerror() names it. A call that fails
- *   has no effect, logs one line, and never aborts a running server.
- *   Functions returning pointers return NULL when there is nothing to return.
+ *   negative T4_E* code on failure; t4_strerror() names it. A NULL argument
+ *   or a bad value is T4_EINVAL. A call that fails has no effect, logs one
+ *   line, and never aborts a running server. Functions returning pointers
+ *   return NULL (and counts 0) when there is nothing to return, a NULL
+ *   argument included. Each function's comment lists its errors, the threads
+ *   it may be called from, and who owns what it takes and returns.
+ *   A pointer with a length (data, len) may be NULL when len is 0: an empty
+ *   message or body.
  *
  * THREADS:
  *   One event-loop thread owns every connection and runs every handler.
@@ -71,7 +76,11 @@ enum {
     T4_ETHREAD = -10,      /* called from a thread that must not call it      */
 };
 
-/* The name of an error code ("T4_ECLOSED: connection closed"). */
+/* The name of an error code ("T4_ECLOSED: connection closed").
+ * Errors: none; an unknown negative code gives "unknown error", any code
+ * >= 0 gives "T4_OK: success". Never NULL.
+ * Threads: any.
+ * Ownership: a static string; do not free it. */
 T4_API const char *t4_strerror(int err);
 
 /* ------------------------------------------------------------------ */
@@ -107,11 +116,19 @@ typedef void (*t4_http_handler)(t4_req *req, t4_res *res);
 /* Routes                                                               */
 /* ------------------------------------------------------------------ */
 
-/* Patterns: literal segments, `{name}` (one segment), `{id:int}` (an
+/* Registers an HTTP route (t4_route) or a WebSocket route (t4_websocket).
+ * Patterns: literal segments, `{name}` (one segment), `{id:int}` (an
  * optionally signed decimal), and a final `{rest:path}` (the rest of the
  * path, slashes included). First registered match wins; one trailing slash
- * in the request is tolerated. Returns 0, T4_EINVAL for a bad pattern or
- * method, T4_EEXIST for a duplicate. */
+ * in the request is tolerated. Methods: GET, POST, PUT, PATCH, DELETE,
+ * OPTIONS, HEAD (upper case).
+ * Errors: T4_EINVAL (NULL method, pattern or handler; an unknown method; a
+ * pattern that does not start with '/' or does not parse), T4_EEXIST (the
+ * same method and pattern again), T4_ENOMEM.
+ * Threads: before t4_run (static constructors, main) or on the loop thread;
+ * not from other threads while a server runs.
+ * Ownership: method and pattern are copied; the route lives as long as the
+ * process. */
 T4_API int t4_route(const char *method, const char *pattern, t4_http_handler fn);
 T4_API int t4_websocket(const char *pattern, t4_ws_handler fn);
 
@@ -123,6 +140,11 @@ T4_API int t4_websocket(const char *pattern, t4_ws_handler fn);
  * handler never sees the connection (no OPEN, no CLOSE). Any other value is
  * logged and refuses with 500. */
 typedef int (*t4_ws_guard)(const t4_ws *ws);
+
+/* t4_websocket with a guard (NULL: none).
+ * Errors: as t4_websocket.
+ * Threads: as t4_websocket.
+ * Ownership: as t4_websocket. */
 T4_API int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_guard guard);
 
 /* Options of a WebSocket route, by name (zero means the default):
@@ -131,12 +153,17 @@ T4_API int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_gua
  * of preference; the first of them that the client offers in
  * Sec-WebSocket-Protocol is selected (t4_ws_protocol). A client that offers
  * none of them gets no Sec-WebSocket-Protocol back (and browsers then fail
- * the connection, as RFC 6455 says). Returns T4_EINVAL for a protocol name
- * that is not an HTTP token. */
+ * the connection, as RFC 6455 says). */
 typedef struct t4_ws_options {
     t4_ws_guard guard;
     const char *protocols;
 } t4_ws_options;
+
+/* t4_websocket with options (NULL: none).
+ * Errors: as t4_websocket, and T4_EINVAL for a protocol name that is not an
+ * HTTP token.
+ * Threads: as t4_websocket.
+ * Ownership: opts and its strings are copied; the caller keeps them. */
 T4_API int t4_websocket_with(const char *pattern, t4_ws_handler fn, const t4_ws_options *opts);
 
 /* Declarative registration, like Tina4's decorators: the route exists as
@@ -207,53 +234,101 @@ typedef struct t4_config {
 
 /* Loads `.env` from the working directory (the real environment wins) and
  * fills cfg from TINA4_* variables; unset fields keep their defaults.
- * Returns 0 or T4_EINVAL (one line logged per bad value). */
+ * Errors: T4_EINVAL (cfg NULL; or a bad value: one line logged for each,
+ * and that field keeps its default).
+ * Threads: the main thread, before t4_run (it reads and sets environment
+ * variables, which is not thread-safe).
+ * Ownership: the string fields point into the environment; they stay valid
+ * while the variables are not changed. */
 T4_API int t4_config_from_env(t4_config *cfg);
 
 /* Serves until t4_stop() or SIGINT/SIGTERM. cfg NULL means
- * t4_config_from_env(). Returns 0 after a clean shutdown, or a negative code
- * if the server could not start (port in use, bad setting). */
+ * t4_config_from_env(). With workers > 1 this process supervises forked
+ * workers and returns when they have stopped.
+ * Errors: 0 after a clean shutdown; T4_EINVAL (a bad setting or host, a port
+ * outside -1..65535), T4_EIO (the port cannot be bound), T4_ESTATE (a server
+ * already runs in this process), T4_ENOMEM.
+ * Threads: any one thread, which becomes the loop thread until it returns.
+ * Ownership: cfg is copied, but its strings are not: keep them valid until
+ * t4_run returns. */
 T4_API int t4_run(const t4_config *cfg);
 
-/* Asks the running server to shut down (any thread; not from a signal
- * handler: SIGINT and SIGTERM are already handled by the server): stop
- * accepting, close WebSockets with 1001, finish in-flight responses. A call
- * before t4_run makes that run stop at once. */
+/* Asks the running server to shut down: stop accepting, close WebSockets
+ * with 1001, finish in-flight responses. A call before t4_run makes that run
+ * stop at once.
+ * Errors: none (returns nothing).
+ * Threads: any; not from a signal handler (SIGINT and SIGTERM are already
+ * handled by the server).
+ * Ownership: nothing is passed. */
 T4_API void t4_stop(void);
 
-/* The port actually bound (useful with port 0), or 0 before start. */
+/* The port actually bound (useful with port -1), or 0 when no server runs.
+ * Errors: none.
+ * Threads: the loop thread (in a handler); elsewhere the answer may be stale.
+ * Ownership: nothing is passed. */
 T4_API int t4_bound_port(void);
 
 /* ------------------------------------------------------------------ */
 /* HTTP requests                                                        */
 /* ------------------------------------------------------------------ */
 
+/* Every t4_req_* call:
+ *   Errors: NULL for a NULL req or name, or when the thing is absent.
+ *   Threads: the loop thread, inside the handler that got req.
+ *   Ownership: req and the strings returned belong to the request and stay
+ *   valid until the handler returns; do not free them (copy to keep). */
+
+/* The method ("GET"), the decoded path without the query string, and the
+ * raw query string ("" if none). */
 T4_API const char *t4_req_method(const t4_req *req);
-T4_API const char *t4_req_path(const t4_req *req);         /* decoded, no query */
-T4_API const char *t4_req_query_string(const t4_req *req); /* raw, "" if none */
+T4_API const char *t4_req_path(const t4_req *req);
+T4_API const char *t4_req_query_string(const t4_req *req);
 /* A path parameter, else a query parameter (decoded); NULL if neither. */
 T4_API const char *t4_req_param(const t4_req *req, const char *name);
+/* A query-string parameter (decoded); path parameters are not looked at. */
 T4_API const char *t4_req_query(const t4_req *req, const char *name);
-T4_API const char *t4_req_header(const t4_req *req, const char *name); /* case-insensitive */
+/* The first header of that name (case-insensitive), as sent. */
+T4_API const char *t4_req_header(const t4_req *req, const char *name);
+/* A cookie from the Cookie header, by exact name. */
 T4_API const char *t4_req_cookie(const t4_req *req, const char *name);
-/* The peer's IP address as text ("127.0.0.1", "::1"). Behind a proxy this
- * is the proxy: read X-Forwarded-For with t4_req_header when you trust it. */
+/* The peer's IP address as text ("127.0.0.1", "::1"); NULL if the socket is
+ * gone. Behind a proxy this is the proxy: read X-Forwarded-For with
+ * t4_req_header when you trust it. */
 T4_API const char *t4_req_remote_addr(const t4_req *req);
-/* The body (NUL-terminated; *len gets its length if len is non-NULL). */
+/* The body, NUL-terminated ("" when there is none); *len gets its length
+ * if len is non-NULL (0 when req is NULL). */
 T4_API const char *t4_req_body(const t4_req *req, size_t *len);
-/* The body parsed as JSON (borrowed; NULL when it is not valid JSON). */
+/* The body parsed as JSON; NULL when it is empty or not valid JSON.
+ * Ownership: borrowed from the request: do not json_decref it
+ * (json_incref to keep it past the handler). */
 T4_API json_t *t4_req_json(t4_req *req);
-/* A field of an application/x-www-form-urlencoded body. */
+/* A field of an application/x-www-form-urlencoded body (decoded); NULL for
+ * another content type. */
 T4_API const char *t4_req_form(t4_req *req, const char *name);
 
 /* ------------------------------------------------------------------ */
 /* HTTP responses                                                       */
 /* ------------------------------------------------------------------ */
 
-/* Adds a header (before the body is sent). */
+/* Adds a response header (sent with the response).
+ * Errors: T4_EINVAL (NULL res, name or value; an empty name; a name with ':'
+ * or CR/LF; a value with CR/LF), T4_ESTATE (the response was sent),
+ * T4_ENOMEM.
+ * Threads: the loop thread, inside the handler that got res.
+ * Ownership: name and value are copied. */
 T4_API int t4_res_header(t4_res *res, const char *name, const char *value);
-/* Sends a whole response. Exactly one of these per request; a second
- * returns T4_ESTATE. A handler that sends nothing yields 500. */
+
+/* Sends a whole response: exactly one per request. A handler that sends
+ * nothing yields 500. t4_res_send takes any body (content_type NULL: no
+ * Content-Type header); t4_res_text, t4_res_html and t4_res_json set
+ * text/plain, text/html (UTF-8) and application/json; t4_res_printf formats
+ * the body.
+ * Errors: T4_EINVAL (NULL res, text, html, value or fmt; body NULL with
+ * len > 0; status outside 100-999; content_type with CR/LF), T4_ESTATE (a
+ * response was already sent), T4_ETOOBIG (a body over 2 GiB), T4_ENOMEM.
+ * Threads: the loop thread, inside the handler that got res.
+ * Ownership: the body is copied before return. t4_res_json steals value
+ * (jansson's "_new" convention), on failure too. */
 T4_API int t4_res_send(t4_res *res, int status, const char *content_type, const void *body, size_t len);
 T4_API int t4_res_text(t4_res *res, int status, const char *text);
 T4_API int t4_res_html(t4_res *res, int status, const char *html);
@@ -266,85 +341,162 @@ T4_API int t4_res_printf(t4_res *res, int status, const char *content_type, cons
 /* ------------------------------------------------------------------ */
 
 /* Renders the template `name` from TINA4_TEMPLATES (default src/templates)
- * with ctx as its context (steals ctx; NULL means {}). Returns a malloc'd
- * string the caller frees, or NULL after logging the error (template name,
- * line and column). Parsed templates are cached; with TINA4_DEBUG on, a
- * changed file is re-read. Callable from any thread (serialised). */
+ * with ctx as its context (NULL means {}). Parsed templates are cached; with
+ * TINA4_DEBUG on, a changed file is re-read.
+ * Errors: NULL, after logging the error (template name, line and column):
+ * name NULL, a missing template, a syntax or render error.
+ * Threads: any (calls are serialised).
+ * Ownership: steals ctx, on failure too; returns a malloc'd string that the
+ * caller frees with free(). */
 T4_API char *t4_render(const char *name, json_t *ctx);
-/* The same for template source text (it may include/extend files). */
+/* The same for template source text (it may include/extend files).
+ * Errors: as t4_render (source NULL: NULL).
+ * Threads: any (calls are serialised).
+ * Ownership: as t4_render. */
 T4_API char *t4_render_string(const char *source, json_t *ctx);
 /* Sends the rendered template as text/html (the chapter's
- * response(template("chat.html", room=room))). Steals ctx. A template that
- * is missing or fails is a 500: with TINA4_DEBUG on its body shows the
- * error, otherwise a plain error page; either way one log line. */
+ * response(template("chat.html", room=room))). A template that is missing
+ * or fails is a 500: with TINA4_DEBUG on its body shows the error,
+ * otherwise a plain error page; either way one log line.
+ * Errors: T4_EINVAL (NULL res or name: nothing sent); when rendering fails,
+ * the code of the failure (T4_ENOTFOUND for a missing template) after the
+ * 500 was sent; then as t4_res_send.
+ * Threads: the loop thread, inside the handler that got res.
+ * Ownership: steals ctx, on failure too. */
 T4_API int t4_res_template(t4_res *res, int status, const char *name, json_t *ctx);
 
 /* ------------------------------------------------------------------ */
 /* WebSocket connections                                                */
 /* ------------------------------------------------------------------ */
 
-/* To this connection only. Returns 0, T4_ECLOSED (harmless no-op on a
- * closed connection), T4_ETOOBIG (larger than TINA4_WS_MAX_MESSAGE: the
- * limit holds both ways), or T4_EBACKPRESSURE. Broadcasts and pushes apply
- * the same size limit. */
-T4_API int t4_ws_send(t4_ws *ws, const char *text); /* NUL-terminated text */
+/* Every t4_ws_* call takes a connection that is valid from its OPEN event
+ * until its CLOSE event returns (see t4_ws_handle to keep one longer).
+ *   Threads: the loop thread: inside a WebSocket or HTTP handler, a guard,
+ *   or anything else the loop runs. Other threads use t4_push*.
+ *   Ownership: strings and JSON returned belong to the connection: valid
+ *   until its CLOSE event returns; do not free them. */
+
+/* Sends to this connection only: text (NUL-terminated for t4_ws_send), text
+ * with a length, binary, printf-formatted text, or a JSON value as compact
+ * text. Text must be valid UTF-8.
+ * Errors: T4_EINVAL (NULL ws, text, fmt or value; data NULL with len > 0;
+ * text not UTF-8), T4_ECLOSED (the connection is closing or closed: a
+ * harmless no-op), T4_ETOOBIG (larger than TINA4_WS_MAX_MESSAGE: the limit
+ * holds both ways), T4_EBACKPRESSURE (the outbound buffer was full: the
+ * connection is being closed with 1013), T4_ETHREAD, T4_ENOMEM.
+ * Threads: the loop thread.
+ * Ownership: data is copied before return; t4_ws_send_json steals value,
+ * on failure too. */
+T4_API int t4_ws_send(t4_ws *ws, const char *text);
 T4_API int t4_ws_send_text(t4_ws *ws, const char *text, size_t len);
 T4_API int t4_ws_send_binary(t4_ws *ws, const void *data, size_t len);
 T4_API int t4_ws_sendf(t4_ws *ws, const char *fmt, ...) T4__PRINTF(2, 3);
 T4_API int t4_ws_send_json(t4_ws *ws, json_t *value); /* steals value */
 
-/* To every open connection on the same concrete path (the sender included
- * unless exclude_self). The frame is encoded once and shared. Returns the
- * number of connections it was queued for, or a negative code. */
+/* To every open connection on the same concrete path as ws (the sender
+ * included unless exclude_self), and through the backplane to the other
+ * instances when one is configured. Works in the sender's CLOSE event too.
+ * The frame is encoded once and shared. Returns the number of local
+ * connections it was queued for.
+ * Errors: T4_EINVAL (NULL ws, text, fmt or value; data NULL with len > 0;
+ * text not UTF-8), T4_ETOOBIG (over TINA4_WS_MAX_MESSAGE), T4_ETHREAD,
+ * T4_ENOMEM.
+ * Threads: the loop thread.
+ * Ownership: data is copied before return; t4_ws_broadcast_json steals
+ * value, on failure too. */
 T4_API int t4_ws_broadcast(t4_ws *ws, const char *text, bool exclude_self);
 T4_API int t4_ws_broadcast_text(t4_ws *ws, const char *text, size_t len, bool exclude_self);
 T4_API int t4_ws_broadcast_binary(t4_ws *ws, const void *data, size_t len, bool exclude_self);
 T4_API int t4_ws_broadcast_json(t4_ws *ws, json_t *value, bool exclude_self); /* steals */
 T4_API int t4_ws_broadcastf(t4_ws *ws, bool exclude_self, const char *fmt, ...) T4__PRINTF(3, 4);
 
-/* Starts the close handshake (code 1000 if 0; reason may be NULL, at most
- * 123 bytes). The CLOSE event follows once. */
+/* Starts the close handshake (code 1000 if 0; reason may be NULL). The
+ * CLOSE event follows once.
+ * Errors: T4_EINVAL (NULL ws; a code an endpoint may not send: only
+ * 1000-1003, 1007-1014 and 3000-4999; a reason over 123 bytes or not
+ * UTF-8), T4_ECLOSED (already closing or closed), T4_ETHREAD.
+ * Threads: the loop thread.
+ * Ownership: reason is copied. */
 T4_API int t4_ws_close(t4_ws *ws, int code, const char *reason);
 
-T4_API const char *t4_ws_id(const t4_ws *ws); /* 32 hex chars, CSPRNG */
-/* The subprotocol selected in the handshake, or NULL (see t4_ws_options). */
+/* The connection's id: 32 lowercase hex characters from a CSPRNG, unique
+ * per connection (the chapter's ws.id).
+ * Errors: NULL for a NULL ws. */
+T4_API const char *t4_ws_id(const t4_ws *ws);
+/* The subprotocol selected in the handshake (see t4_ws_options).
+ * Errors: NULL for a NULL ws, or when none was selected. */
 T4_API const char *t4_ws_protocol(const t4_ws *ws);
-T4_API const char *t4_ws_path(const t4_ws *ws); /* the concrete path (group) */
-/* Path parameter, else decoded query parameter (path wins a clash). */
+/* The concrete path the client connected to ("/ws/chat/lobby"): its group
+ * for broadcasts, pushes and counts.
+ * Errors: NULL for a NULL ws. */
+T4_API const char *t4_ws_path(const t4_ws *ws);
+/* A path parameter, else a decoded query parameter (the path wins a clash).
+ * Errors: NULL for a NULL ws or name, or when there is none. */
 T4_API const char *t4_ws_param(const t4_ws *ws, const char *name);
-/* All params as a JSON object (borrowed, owned by the connection). */
+/* The path parameters as a JSON object of strings.
+ * Errors: NULL for a NULL ws.
+ * Ownership: borrowed, owned by the connection: do not json_decref it. */
 T4_API json_t *t4_ws_params(const t4_ws *ws);
+/* A header of the upgrade request (case-insensitive), or a cookie of it
+ * (exact name).
+ * Errors: NULL for a NULL ws or name, or when there is none. */
 T4_API const char *t4_ws_header(const t4_ws *ws, const char *name);
 T4_API const char *t4_ws_cookie(const t4_ws *ws, const char *name);
-/* The peer's IP address as text (see t4_req_remote_addr); read once it is
- * kept for the connection's life; first asked after the socket closed: NULL. */
+/* The peer's IP address as text (see t4_req_remote_addr); read once, it is
+ * kept for the connection's life.
+ * Errors: NULL for a NULL ws, or when first asked after the socket closed. */
 T4_API const char *t4_ws_remote_addr(const t4_ws *ws);
-/* Open connections on this connection's concrete path: across the cluster
- * when a backplane is configured, else on this instance. */
+/* Open connections on the concrete path of ws, or on path (query string
+ * ignored, one trailing slash tolerated): across the cluster when a
+ * backplane is configured, else on this instance.
+ * Errors: 0 for a NULL ws or path, and off the loop thread. */
 T4_API size_t t4_ws_connection_count(const t4_ws *ws);
 T4_API size_t t4_path_connection_count(const char *path);
-/* The same, counting this instance only. */
+/* The same, counting this instance only.
+ * Errors: 0 for a NULL ws or path, and off the loop thread. */
 T4_API size_t t4_ws_local_connection_count(const t4_ws *ws);
 T4_API size_t t4_path_local_connection_count(const char *path);
 
-/* Per-connection user data; free_fn (may be NULL) runs once after the CLOSE
- * event, so nothing tracked per user can leak. */
+/* Attaches user data to the connection. free_fn (may be NULL) runs once
+ * after the CLOSE event, so nothing tracked per user can leak; setting new
+ * data runs the old data's free_fn at once.
+ * Errors: a NULL ws has no effect (data stays the caller's).
+ * Ownership: the connection owns data when free_fn is given. */
 T4_API void t4_ws_set_data(t4_ws *ws, void *data, void (*free_fn)(void *));
+/* The data set by t4_ws_set_data.
+ * Errors: NULL for a NULL ws, or when none was set. */
 T4_API void *t4_ws_data(const t4_ws *ws);
 
-/* Handles for keeping a connection beyond one event (loop thread only). */
+/* A handle keeps a connection beyond one event: store the number, and look
+ * the connection up when needed (timers, other connections' events). A
+ * connection that has gone yields NULL, never a stranger that reused its
+ * memory.
+ * Errors: t4_ws_handle: 0 for a NULL ws. t4_ws_lookup: NULL for 0, an
+ * unknown handle, a connection in or after its CLOSE event, or off the loop
+ * thread.
+ * Threads: the loop thread.
+ * Ownership: the t4_ws returned is valid until its CLOSE event returns. */
 T4_API uint64_t t4_ws_handle(const t4_ws *ws);
-T4_API t4_ws *t4_ws_lookup(uint64_t handle); /* NULL once it has gone */
+T4_API t4_ws *t4_ws_lookup(uint64_t handle);
 
 /* ------------------------------------------------------------------ */
 /* Push to a path (any thread)                                          */
 /* ------------------------------------------------------------------ */
 
 /* Delivers to every open connection on exactly this concrete path (query
- * string ignored, one trailing slash tolerated). On the loop thread it is
- * delivered at once and returns the number of recipients; from another
- * thread it is queued (returns 0) and delivered on the next loop turn, in
- * call order. Nobody listening is not an error (returns 0). */
+ * string ignored, one trailing slash tolerated), and through the backplane
+ * to the other instances when one is configured (the chapter's
+ * push_to_websocket). On the loop thread it is delivered at once and
+ * returns the number of local recipients; from another thread it is queued
+ * (returns 0) and delivered on the next loop turn, in call order. Nobody
+ * listening is not an error (returns 0).
+ * Errors: T4_EINVAL (path NULL or not starting with '/'; NULL text, fmt or
+ * value; data NULL with len > 0; text not UTF-8), T4_ETOOBIG (over
+ * TINA4_WS_MAX_MESSAGE), T4_ESTATE (no server is running to deliver it),
+ * T4_ENOMEM.
+ * Threads: any.
+ * Ownership: path and data are copied before return; t4_push_json steals
+ * value, on failure too. */
 T4_API int t4_push(const char *path, const char *text);
 T4_API int t4_push_text(const char *path, const char *text, size_t len);
 T4_API int t4_push_binary(const char *path, const void *data, size_t len);
@@ -356,6 +508,12 @@ T4_API int t4_pushf(const char *path, const char *fmt, ...) T4__PRINTF(2, 3);
 /* ------------------------------------------------------------------ */
 
 enum { T4_LOG_ERROR = 0, T4_LOG_WARN = 1, T4_LOG_INFO = 2, T4_LOG_DEBUG = 3 };
+
+/* Writes one line to stderr (UTC time, level, message) when level is at
+ * most TINA4_LOG_LEVEL; levels outside 0-3 are clamped.
+ * Errors: none; a NULL fmt is ignored.
+ * Threads: any (lines from threads do not interleave).
+ * Ownership: nothing is kept. */
 T4_API void t4_log(int level, const char *fmt, ...) T4__PRINTF(2, 3);
 
 #ifdef __cplusplus

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 debs=(build-essential cmake pkg-config git clang-format
       libuv1-dev libjansson-dev libssl-dev zlib1g-dev libhiredis-dev libcmocka-dev
       nodejs npm redis-server nginx-light python3 python3-websockets procps curl
+      gnuplot-nox
       php-cli php-twig clang libclang-rt-14-dev
       chromium)
 missing=()

@@ -22,6 +22,9 @@ skipped() {
 echo "== formatting (clang-format, .clang-format)"
 clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' 2>/dev/null || find src include cli tests bench examples -name '*.[ch]')
 
+echo "== API reference up to date with tina4.h (scripts/api_docs.py --check; make docs rewrites it)"
+python3 scripts/api_docs.py --check
+
 # Timeouts: a hang should cost little, yet a loaded 2-core machine running
 # ASan must pass. Each is about 3 times the slowest item seen there.
 echo "== unit tests (ctest, $build)"

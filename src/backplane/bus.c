@@ -25,6 +25,7 @@
 #include "util/log.h"
 #include "util/random_id.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,12 +106,50 @@ static socklen_t bus_name(int slot, struct sockaddr_un *a)
 
 static bool same_user(int fd, pid_t *pid)
 {
+#ifdef SO_PEERCRED
     struct ucred cr;
     socklen_t len = sizeof cr;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || cr.uid != getuid())
         return false;
     *pid = cr.pid;
     return true;
+#else /* BSD, macOS: no pid (the bus is off there anyway, see t4__bus_start) */
+    uid_t uid;
+    gid_t gid;
+    *pid = 0;
+    return getpeereid(fd, &uid, &gid) == 0 && uid == getuid();
+#endif
+}
+
+/* Non-blocking, close-on-exec Unix sockets, where SOCK_NONBLOCK and accept4
+ * exist (Linux) and where they do not. */
+#if !defined(SOCK_NONBLOCK) || !defined(__linux__)
+static int nb_cloexec(int fd)
+{
+    if (fd >= 0 && (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+#endif
+
+static int unix_socket(void)
+{
+#ifdef SOCK_NONBLOCK
+    return socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+    return nb_cloexec(socket(AF_UNIX, SOCK_STREAM, 0));
+#endif
+}
+
+static int unix_accept(int lfd)
+{
+#ifdef __linux__
+    return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+    return nb_cloexec(accept(lfd, NULL, NULL));
+#endif
 }
 
 /* ---------------------------------------------------------------- */
@@ -435,7 +474,7 @@ static void connect_out(int slot)
 {
     if (!bus.active || slot == bus.slot || bus.out[slot])
         return;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = unix_socket();
     if (fd < 0)
         return;
     struct sockaddr_un a;
@@ -467,7 +506,7 @@ static void on_accept(uv_poll_t *p, int status, int events)
 {
     (void)p, (void)status, (void)events;
     for (int i = 0; i < 64; i++) {
-        int fd = accept4(bus.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = unix_accept(bus.lfd);
         if (fd < 0)
             return;
         pid_t pid;
@@ -481,7 +520,7 @@ static void on_accept(uv_poll_t *p, int status, int events)
 
 static int listen_now(void)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = unix_socket();
     if (fd < 0)
         return -1;
     struct sockaddr_un a;

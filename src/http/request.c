@@ -133,8 +133,11 @@ const char *t4_req_remote_addr(const t4_req *req)
 
 const char *t4_req_body(const t4_req *req, size_t *len)
 {
-    if (!req)
+    if (!req) {
+        if (len)
+            *len = 0;
         return NULL;
+    }
     if (len)
         *len = req->body_len;
     return req->body;

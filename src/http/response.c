@@ -185,26 +185,33 @@ int t4_res_send(t4_res *res, int status, const char *content_type, const void *b
                                    res->keep_alive);
 }
 
+/* NULL text is a bad argument (as t4_ws_send), not an empty body. */
+static int null_body(const char *fn)
+{
+    t4_log(T4_LOG_ERROR, "%s: NULL body", fn);
+    return T4_EINVAL;
+}
+
 int t4_res_text(t4_res *res, int status, const char *text)
 {
     if (!text)
-        text = "";
+        return null_body("t4_res_text");
     return t4_res_send(res, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
 int t4_res_html(t4_res *res, int status, const char *html)
 {
     if (!html)
-        html = "";
+        return null_body("t4_res_html");
     return t4_res_send(res, status, "text/html; charset=utf-8", html, strlen(html));
 }
 
 int t4_res_json(t4_res *res, int status, json_t *value)
 {
     if (!value) {
+        /* No effect, as every failed call: a handler that then sends
+         * nothing still answers 500. */
         t4_log(T4_LOG_ERROR, "t4_res_json: NULL value (did json_pack fail?)");
-        if (res && !res->sent)
-            t4_res_text(res, 500, "Internal Server Error\n");
         return T4_EINVAL;
     }
     char *s = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);

@@ -64,6 +64,10 @@ static int add(t4__router **table, const char *method, const char *pattern, void
 
 int t4_route(const char *method, const char *pattern, t4_http_handler fn)
 {
+    if (!method) { /* add() reads a NULL method as a WebSocket route */
+        t4_log(T4_LOG_ERROR, "route (null) %s: NULL method", pattern ? pattern : "(null)");
+        return T4_EINVAL;
+    }
     return add(&http_routes, method, pattern, (void *)fn);
 }
 

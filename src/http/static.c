@@ -33,6 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __APPLE__
+#define st_mtim st_mtimespec
+#endif
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>

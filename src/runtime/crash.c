@@ -11,6 +11,7 @@
 #include "runtime/routes_seen.h"
 #include "runtime/symbols.h"
 #include <execinfo.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -18,6 +19,18 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The kernel's id of the calling thread (for "on another thread"). */
+static pid_t thread_id(void)
+{
+#ifdef SYS_gettid
+    return (pid_t)syscall(SYS_gettid);
+#else
+    uint64_t id = 0; /* macOS */
+    pthread_threadid_np(NULL, &id);
+    return (pid_t)id;
+#endif
+}
 
 #define ALTSTACK_SIZE (64 * 1024)
 #define MAX_FRAMES    64
@@ -111,7 +124,7 @@ static void report(int sig, const siginfo_t *si)
         add(&l, " at address 0x");
         add_uint(&l, (unsigned long long)(uintptr_t)si->si_addr, 16, 1);
     }
-    pid_t tid = (pid_t)syscall(SYS_gettid);
+    pid_t tid = thread_id();
     int depth = t4__run_depth;
     if (tid != loop_tid) {
         add(&l, " on a thread other than the loop's (tid ");
@@ -178,7 +191,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 void t4__crash_install(void)
 {
     static bool installed;
-    loop_tid = (pid_t)syscall(SYS_gettid);
+    loop_tid = thread_id();
     if (installed)
         return;
     installed = true;

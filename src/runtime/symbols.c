@@ -11,6 +11,17 @@
  * lookup is a binary search over that array: no allocation, no locks.
  */
 #include "runtime/symbols.h"
+#include <stddef.h>
+#ifndef __ELF__
+/* Not ELF (macOS: Mach-O): no table; crash reports keep what
+ * backtrace_symbols_fd names. */
+void t4__symbols_load(void) {}
+const char *t4__symbols_find(uintptr_t addr, uintptr_t *offset)
+{
+    (void)addr, (void)offset;
+    return NULL;
+}
+#else
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -132,3 +143,4 @@ const char *t4__symbols_find(uintptr_t addr, uintptr_t *offset)
     *offset = addr - syms[lo - 1].lo;
     return syms[lo - 1].name;
 }
+#endif /* __ELF__ */

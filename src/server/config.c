@@ -251,6 +251,10 @@ static int parse_log_level(int *out)
 
 int t4_config_from_env(t4_config *c)
 {
+    if (!c) {
+        t4_log(T4_LOG_ERROR, "t4_config_from_env: NULL config");
+        return T4_EINVAL;
+    }
     memset(c, 0, sizeof *c);
     c->log_level = T4_LOG_INFO;
     t4__dotenv_load(".env");

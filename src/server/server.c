@@ -18,7 +18,9 @@
 #include "util/log.h"
 #include "ws/deflate.h"
 #include "ws/ws.h"
-#include <malloc.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -338,7 +340,9 @@ static void on_tick(uv_timer_t *t)
         /* Bursts (a pong to every client, a broadcast backlog) leave whole
          * pages of freed buffers behind; give them back to the system so
          * idle memory stays what idle connections need. Cheap at 1 Hz. */
+#ifdef __GLIBC__
         malloc_trim(64 * 1024);
+#endif
     }
     t4__listener_flush_log(&s->listener, now, false); /* the counts of the last second */
     over_limit_flush(now, false);
@@ -499,6 +503,10 @@ int t4_run(const t4_config *cfg_in)
         cfg = *cfg_in;
         t4__config_defaults(&cfg);
     } else if (t4_config_from_env(&cfg) != 0) {
+        return T4_EINVAL;
+    }
+    if (cfg.port < -1 || cfg.port > 65535) {
+        t4_log(T4_LOG_ERROR, "t4_run: port %d: expected 1-65535, or -1 for any free port", cfg.port);
         return T4_EINVAL;
     }
     if (t4__srv) {

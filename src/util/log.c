@@ -10,7 +10,7 @@ static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void t4_log(int level, const char *fmt, ...)
 {
-    if (level > t4__log_level)
+    if (level > t4__log_level || !fmt)
         return;
     if (level < 0)
         level = 0;

@@ -4,12 +4,17 @@
 #include "util/random_id.h"
 #include <errno.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 int t4__random_bytes(void *buf, size_t n)
 {
     unsigned char *p = buf;
     while (n > 0) {
+#ifdef __APPLE__ /* no getrandom; getentropy gives at most 256 bytes a call */
+        ssize_t got = getentropy(p, n < 256 ? n : 256) == 0 ? (ssize_t)(n < 256 ? n : 256) : -1;
+#else
         ssize_t got = getrandom(p, n, 0);
+#endif
         if (got < 0) {
             if (errno == EINTR)
                 continue;

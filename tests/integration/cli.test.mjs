@@ -180,6 +180,9 @@ test('tina4 init: .gitignore, Dockerfile, systemd unit; the project serves a wel
     const docker = readFileSync(path.join(app, 'Dockerfile'), 'utf8');
     assert.match(docker, /^FROM debian:bookworm AS build$/m);
     assert.match(docker, /^FROM debian:bookworm-slim$/m);
+    // the single binary comes from tina4 build, and only it goes to the run stage
+    assert.match(docker, /^RUN \/opt\/tina4\/bin\/tina4 build -o app$/m);
+    assert.match(docker, /^COPY --from=build \/app\/app \/app\/app$/m);
     const unit = readFileSync(path.join(app, 'deploy/tina4.service'), 'utf8');
     for (const k of ['DynamicUser=yes', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'PrivateTmp=yes',
       'ProtectHome=yes', 'RestrictAddressFamilies=']) assert.ok(unit.includes(k), k);
