@@ -132,10 +132,19 @@ T4_API int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_gua
  * Sec-WebSocket-Protocol is selected (t4_ws_protocol). A client that offers
  * none of them gets no Sec-WebSocket-Protocol back (and browsers then fail
  * the connection, as RFC 6455 says). Returns T4_EINVAL for a protocol name
- * that is not an HTTP token. */
+ * that is not an HTTP token.
+ * history_size: keep the last this many messages of every concrete path of
+ * the route (broadcasts and pushes), each with a position, so a client that
+ * reconnects is sent what it missed (docs/RESUME_PROTOCOL.md); 0: no
+ * history. history_ttl: seconds a message is kept (0: until pushed out by
+ * history_size or TINA4_WS_HISTORY_MEMORY). Clients that do not ask for
+ * positions (the tina4.v1 subprotocol, which frond.js offers) receive the
+ * same raw messages as on any other route. */
 typedef struct t4_ws_options {
     t4_ws_guard guard;
     const char *protocols;
+    size_t history_size;
+    unsigned history_ttl;
 } t4_ws_options;
 T4_API int t4_websocket_with(const char *pattern, t4_ws_handler fn, const t4_ws_options *opts);
 
@@ -203,6 +212,7 @@ typedef struct t4_config {
     int workers;                      /* TINA4_WORKERS, 1; N > 1: N worker processes; -1: one per CPU */
     unsigned handler_warn;            /* TINA4_HANDLER_WARN, 1 s: log a handler holding the loop (workers) */
     unsigned handler_kill;            /* TINA4_HANDLER_KILL, 0 = off: replace a worker stuck this long */
+    size_t ws_history_memory;         /* TINA4_WS_HISTORY_MEMORY, 64 MiB: all message history */
 } t4_config;
 
 /* Loads `.env` from the working directory (the real environment wins) and
@@ -326,6 +336,14 @@ T4_API size_t t4_path_connection_count(const char *path);
 /* The same, counting this instance only. */
 T4_API size_t t4_ws_local_connection_count(const t4_ws *ws);
 T4_API size_t t4_path_local_connection_count(const char *path);
+
+/* How this connection joined (readable from its OPEN event on): fresh, or
+ * a client reconnecting with the position it stopped at, that was sent
+ * every message it missed before OPEN (RESUMED), or whose missed messages
+ * are no longer kept, or belong to an older history (GAP: it gets live
+ * messages only and was told so). */
+typedef enum { T4_WS_JOIN_FRESH = 0, T4_WS_JOIN_RESUMED, T4_WS_JOIN_GAP } t4_ws_join;
+T4_API t4_ws_join t4_ws_join_kind(const t4_ws *ws);
 
 /* Per-connection user data; free_fn (may be NULL) runs once after the CLOSE
  * event, so nothing tracked per user can leak. */

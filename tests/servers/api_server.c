@@ -14,6 +14,9 @@
  *                        (binary is broadcast to the others unchanged)
  *   /api/flood           every message broadcast to the path (sender included,
  *                        text stays text, binary stays binary)
+ *   /api/joined/{room}   history of 100 (TTL 60 s): OPEN sends "joined:fresh",
+ *                        "joined:resumed" or "joined:gap" (t4_ws_join_kind) to the
+ *                        connection; messages are broadcast (sender included)
  * HTTP
  *   GET  /stats                      counters (opens, closes, frees, codes, ...)
  *   POST /api/later/fire             sends "later:ok" to every connection that
@@ -225,6 +228,16 @@ static void proto_route(t4_ws *ws, t4_ws_event ev, t4_msg msg)
         t4_ws_sendf(ws, "protocol=%s", t4_ws_protocol(ws) ? t4_ws_protocol(ws) : "(none)");
 }
 T4_WEBSOCKET_WITH("/api/proto", proto_route, .protocols = "v2.chat, v1.chat")
+
+static void joined_route(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    static const char *const kind[] = {"joined:fresh", "joined:resumed", "joined:gap"};
+    if (ev == T4_WS_OPEN)
+        t4_ws_send(ws, kind[t4_ws_join_kind(ws)]);
+    else if (ev == T4_WS_MESSAGE)
+        t4_ws_broadcast_text(ws, msg.data, msg.len, false);
+}
+T4_WEBSOCKET_WITH("/api/joined/{room}", joined_route, .history_size = 100, .history_ttl = 60)
 
 static int bad_protocols_rc = 1;
 __attribute__((constructor)) static void register_bad_protocols(void)
