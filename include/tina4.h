@@ -139,12 +139,17 @@ T4_API int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_gua
  * history. history_ttl: seconds a message is kept (0: until pushed out by
  * history_size or TINA4_WS_HISTORY_MEMORY). Clients that do not ask for
  * positions (the tina4.v1 subprotocol, which frond.js offers) receive the
- * same raw messages as on any other route. */
+ * same raw messages as on any other route.
+ * presence_events: tina4.v1 members of a path are told when a connection
+ * sets its presence (join, then update) and when it leaves, and get the
+ * list on joining (see t4_ws_set_presence; frond.js: join/leave events and
+ * ws.presence()). */
 typedef struct t4_ws_options {
     t4_ws_guard guard;
     const char *protocols;
     size_t history_size;
     unsigned history_ttl;
+    bool presence_events;
 } t4_ws_options;
 T4_API int t4_websocket_with(const char *pattern, t4_ws_handler fn, const t4_ws_options *opts);
 
@@ -344,6 +349,17 @@ T4_API size_t t4_path_local_connection_count(const char *path);
  * messages only and was told so). */
 typedef enum { T4_WS_JOIN_FRESH = 0, T4_WS_JOIN_RESUMED, T4_WS_JOIN_GAP } t4_ws_join;
 T4_API t4_ws_join t4_ws_join_kind(const t4_ws *ws);
+
+/* Presence: public info about a connection (a name, an avatar), listed
+ * for everyone on its path from this call until it closes. Steals info
+ * (any JSON value); calling it again replaces it. Connections that never
+ * call it are not listed. Returns 0, T4_EINVAL, T4_ECLOSED. */
+T4_API int t4_ws_set_presence(t4_ws *ws, json_t *info);
+/* [{"id": t4_ws_id, "info": ...}, ...] of the connections with presence on
+ * the connection's path / on a concrete path, on this instance. A new
+ * reference (json_decref it), or NULL off the loop thread. */
+T4_API json_t *t4_ws_presence(const t4_ws *ws);
+T4_API json_t *t4_path_presence(const char *path);
 
 /* Per-connection user data; free_fn (may be NULL) runs once after the CLOSE
  * event, so nothing tracked per user can leak. */

@@ -64,6 +64,11 @@
  *   gap        (info)                         a reconnect could not resume (messages no longer
  *                                             kept, or the server restarted): live ones only
  *   history    (count)                        a fresh join with `history`: count delivered
+ *   join       ({id, info})                   a connection on the path set its presence
+ *   update     ({id, info})                   ... changed it
+ *   leave      ({id, info})                   ... closed
+ *   presence   (list)                         the list changed (ws.presence() gives it too)
+ *   control    (object)                       a tina4.v1 control message of another type
  *
  * RESUME: on a tina4-c route with history (.history_size), every broadcast
  * and push carries a position; frond.js keeps the last one (ws.position) and,
@@ -164,6 +169,7 @@
         this._stopped = false; /* close() called or attempts exhausted */
         this._pos = null; /* {epoch, offset} of the last positioned message (tina4.v1) */
         this._id = null; /* the server's id of the current connection (tina4.v1) */
+        this._members = {}; /* presence: id -> info */
         this._connect(true);
     }
 
@@ -312,6 +318,11 @@
 
     proto._welcome = function (st, w) {
         this._id = w.id;
+        if (w.presence) {
+            this._members = {};
+            for (var i = 0; i < w.presence.length; i++) this._members[w.presence[i].id] = w.presence[i].info;
+            this._emit("presence", this.presence());
+        }
         this._pos = w.epoch ? { epoch: w.epoch, offset: String(w.offset) } : null;
         st.join = w.join;
         st.count = st.left = w.count || 0;
@@ -329,9 +340,28 @@
         else if (st.join === "fresh" && st.count) this._emit("history", st.count);
     };
 
-    /* Controls other than the welcome (presence and later additions). */
+    /* Controls other than the welcome: presence changes; unknown types are
+     * passed on as "control" and otherwise ignored. */
     proto._control = function (c) {
+        if ((c.type === "join" || c.type === "update" || c.type === "leave") && typeof c.id === "string") {
+            var m = this._members || (this._members = {});
+            if (c.type === "leave") delete m[c.id];
+            else m[c.id] = c.info;
+            this._emit(c.type, { id: c.id, info: c.info });
+            this._emit("presence", this.presence());
+            return;
+        }
         this._emit("control", c);
+    };
+
+    /* Who is on the path: [{id, info}] of the connections that set presence
+     * (a route with presence events), as last told by the server. */
+    proto.presence = function () {
+        var out = [];
+        for (var id in this._members) {
+            if (Object.prototype.hasOwnProperty.call(this._members, id)) out.push({ id: id, info: this._members[id] });
+        }
+        return out;
     };
 
     /* The current socket has gone: report it, then reconnect or give up. */

@@ -119,6 +119,7 @@ int t4_websocket_with(const char *pattern, t4_ws_handler fn, const t4_ws_options
     r->guard = opts ? opts->guard : NULL;
     r->history_size = opts ? opts->history_size : 0;
     r->history_ttl = opts ? (uint64_t)opts->history_ttl * 1000 : 0;
+    r->presence_events = opts && opts->presence_events;
     if (opts && opts->protocols && !(r->protocols = split_protocols(opts->protocols))) {
         t4_log(T4_LOG_ERROR, "route WS %s: protocols \"%s\": each must be an HTTP token",
                pattern ? pattern : "(null)", opts->protocols);

@@ -15,6 +15,7 @@ typedef struct {
     char **protocols;     /* NULL-terminated, in order of preference; NULL: none */
     size_t history_size;  /* messages kept per concrete path, 0: no history */
     uint64_t history_ttl; /* ms, 0: no limit */
+    bool presence_events; /* join/update/leave told to tina4.v1 members */
 } t4__ws_route;
 
 t4__router *t4__routes_http(void); /* NULL until the first route is added */

@@ -88,17 +88,22 @@ void t4__ws_resume_join(t4_ws *ws, const t4__http_head *h)
         from = hist->last - (uint64_t)count;
     }
     static const char *const kind[] = {"fresh", "resumed", "gap"};
-    char welcome[256];
+    char *welcome = NULL;
     char ep[T4__V1_MAX_HEAD] = "";
     if (epoch) {
         size_t n = t4__v1_head(ep, 's', epoch, 0);
         ep[n - 2] = '\0'; /* just the 16 hex digits after the type byte */
     }
-    int wl = snprintf(welcome, sizeof welcome,
+    char *presence = ws->route->presence_events ? t4__ws_presence_json(ws->group) : NULL;
+    int wl = asprintf(&welcome,
                       "c{\"type\":\"welcome\",\"id\":\"%s\",\"join\":\"%s\",\"epoch\":\"%s\",\"offset\":%llu,"
-                      "\"count\":%lld}",
-                      ws->id, kind[ws->join], epoch ? ep + 1 : "", (unsigned long long)from, count);
-    t4__sbuf *b = t4__ws_frame_new(T4__WS_OP_TEXT, welcome, (size_t)wl);
+                      "\"count\":%lld%s%s}",
+                      ws->id, kind[ws->join], epoch ? ep + 1 : "", (unsigned long long)from, count,
+                      presence ? ",\"presence\":" : "", presence ? presence : "");
+    free(presence);
+    t4__sbuf *b = wl < 0 ? NULL : t4__ws_frame_new(T4__WS_OP_TEXT, welcome, (size_t)wl);
+    if (wl >= 0)
+        free(welcome);
     if (!b || t4__conn_queue(ws->conn, b) != 0) {
         t4__ws_fail(ws, 1011, "out of memory");
         return;

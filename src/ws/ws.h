@@ -49,6 +49,7 @@ struct t4_ws {
     /* the selected subprotocol (the route owns it), or NULL */ /* built on first t4_ws_params() */
     void *user;
     void (*user_free)(void *);
+    char *presence; /* t4_ws_set_presence's info as JSON text, NULL: not listed */
     uint8_t phase;
     bool left : 1; /* out of its group; CLOSE event queued or fired */
     bool close_fired : 1;
@@ -111,6 +112,10 @@ t4__sbuf *t4__ws_text_frame(const t4_ws *ws, uint8_t opcode, const void *data, s
 /* Sends what a joining tina4.v1 client asked for (history.c positions,
  * resume.c): the welcome, then the messages it missed. Sets ws->join. */
 void t4__ws_resume_join(t4_ws *ws, const t4__http_head *h);
+/* Presence (members.c): tells the path's members ws left (g: its group,
+ * which it has just left); the list as JSON text (malloc'd) for the welcome. */
+void t4__ws_presence_left(t4_ws *ws, t4__group *g);
+char *t4__ws_presence_json(const t4__group *g);
 /* Periodic: drops expired history (called once per sweep). */
 void t4__ws_history_tick(uint64_t now);
 /* A broadcast or push: delivered to the local members of the path at once

@@ -39,7 +39,11 @@ void t4__ws_leave(t4_ws *ws, int code, const char *reason)
     if (ws->left)
         return;
     ws->left = true;
+    t4__group *g = ws->group;
+    bool others = g && t4__group_count(g) > 1; /* else the group goes with it */
     t4__group_leave(ws);
+    if (others)
+        t4__ws_presence_left(ws, g);
     t4__ws_handle_unregister(ws);
     ws->close_code = (uint16_t)code;
     ws->close_reason = t4__strdup(reason ? reason : "");
@@ -506,6 +510,7 @@ void t4__ws_free(t4__conn *c)
     free(ws->remote_addr);
     free_msg(ws);
     free(ws->close_reason);
+    free(ws->presence);
     free(ws->blob); /* also holds path */
     free(ws);
     c->ws = NULL;
