@@ -153,10 +153,25 @@ T4_API int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_gua
  * of preference; the first of them that the client offers in
  * Sec-WebSocket-Protocol is selected (t4_ws_protocol). A client that offers
  * none of them gets no Sec-WebSocket-Protocol back (and browsers then fail
- * the connection, as RFC 6455 says). */
+ * the connection, as RFC 6455 says). Returns T4_EINVAL for a protocol name
+ * that is not an HTTP token.
+ * history_size: keep the last this many messages of every concrete path of
+ * the route (broadcasts and pushes), each with a position, so a client that
+ * reconnects is sent what it missed (docs/RESUME_PROTOCOL.md); 0: no
+ * history. history_ttl: seconds a message is kept (0: until pushed out by
+ * history_size or TINA4_WS_HISTORY_MEMORY). Clients that do not ask for
+ * positions (the tina4.v1 subprotocol, which frond.js offers) receive the
+ * same raw messages as on any other route.
+ * presence_events: tina4.v1 members of a path are told when a connection
+ * sets its presence (join, then update) and when it leaves, and get the
+ * list on joining (see t4_ws_set_presence; frond.js: join/leave events and
+ * ws.presence()). */
 typedef struct t4_ws_options {
     t4_ws_guard guard;
     const char *protocols;
+    size_t history_size;
+    unsigned history_ttl;
+    bool presence_events;
 } t4_ws_options;
 
 /* t4_websocket with options (NULL: none).
@@ -230,6 +245,7 @@ typedef struct t4_config {
     int workers;                      /* TINA4_WORKERS, 1; N > 1: N worker processes; -1: one per CPU */
     unsigned handler_warn;            /* TINA4_HANDLER_WARN, 1 s: log a handler holding the loop (workers) */
     unsigned handler_kill;            /* TINA4_HANDLER_KILL, 0 = off: replace a worker stuck this long */
+    size_t ws_history_memory;         /* TINA4_WS_HISTORY_MEMORY, 64 MiB: all message history */
 } t4_config;
 
 /* Loads `.env` from the working directory (the real environment wins) and
@@ -456,6 +472,33 @@ T4_API size_t t4_path_connection_count(const char *path);
  * Errors: 0 for a NULL ws or path, and off the loop thread. */
 T4_API size_t t4_ws_local_connection_count(const t4_ws *ws);
 T4_API size_t t4_path_local_connection_count(const char *path);
+
+/* How this connection joined (readable from its OPEN event on): fresh, or
+ * a client reconnecting with the position it stopped at, that was sent
+ * every message it missed before OPEN (RESUMED), or whose missed messages
+ * are no longer kept, or belong to an older history (GAP: it gets live
+ * messages only and was told so).
+ * Errors: T4_WS_JOIN_FRESH for a NULL ws.
+ * Threads: the loop thread (handlers).
+ * Ownership: nothing to free. */
+typedef enum { T4_WS_JOIN_FRESH = 0, T4_WS_JOIN_RESUMED, T4_WS_JOIN_GAP } t4_ws_join;
+T4_API t4_ws_join t4_ws_join_kind(const t4_ws *ws);
+
+/* Presence: public info about a connection (a name, an avatar), listed
+ * for everyone on its path from this call until it closes. Calling it
+ * again replaces it. Connections that never call it are not listed.
+ * Errors: 0, T4_EINVAL (NULL ws or info), T4_ENOMEM, T4_ETHREAD (off the
+ * loop thread), T4_ECLOSED (closing connection).
+ * Threads: the loop thread (handlers).
+ * Ownership: steals info (any JSON value), also on error. */
+T4_API int t4_ws_set_presence(t4_ws *ws, json_t *info);
+/* [{"id": t4_ws_id, "info": ...}, ...] of the connections with presence on
+ * the connection's path / on a concrete path, on this instance.
+ * Errors: NULL for a NULL ws or path, and off the loop thread.
+ * Threads: the loop thread.
+ * Ownership: a new reference: json_decref it. */
+T4_API json_t *t4_ws_presence(const t4_ws *ws);
+T4_API json_t *t4_path_presence(const char *path);
 
 /* Attaches user data to the connection. free_fn (may be NULL) runs once
  * after the CLOSE event, so nothing tracked per user can leak; setting new

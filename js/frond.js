@@ -23,6 +23,9 @@
  *   maxBuffer [1000]            messages kept while not open (0: no buffering)
  *   protocols                   WebSocket subprotocol(s)
  *   binaryType                  passed to the socket ("blob" or "arraybuffer" in browsers)
+ *   resume [true]               offer the tina4.v1 subprotocol: positions, resume after a
+ *                               reconnect, presence (see RESUME below); false: plain WebSocket
+ *   history [0]                 on a fresh join, ask for the last n messages of the path
  *   WebSocket                   the implementation [globalThis.WebSocket]
  *   baseUrl                     what relative URLs resolve against [location.href]
  *
@@ -56,6 +59,24 @@
  *   reconnect  (attempt, delay)               attempt n (1-based) starts now, after waiting delay ms
  *   reconnect_failed ()                       once, when the attempts have run out
  *   overflow   (droppedMessage)               the send buffer dropped its oldest message
+ *   resumed    (count)                        a reconnect resumed: the count messages it
+ *                                             missed have been delivered (as "message")
+ *   gap        (info)                         a reconnect could not resume (messages no longer
+ *                                             kept, or the server restarted): live ones only
+ *   history    (count)                        a fresh join with `history`: count delivered
+ *   join       ({id, info})                   a connection on the path set its presence
+ *   update     ({id, info})                   ... changed it
+ *   leave      ({id, info})                   ... closed
+ *   presence   (list)                         the list changed (ws.presence() gives it too)
+ *   control    (object)                       a tina4.v1 control message of another type
+ *
+ * RESUME: on a tina4-c route with history (.history_size), every broadcast
+ * and push carries a position; frond.js keeps the last one (ws.position) and,
+ * when it reconnects (a drop, 1001, 1012), offers it: the server first sends
+ * what was missed, in order, then live messages - no gap, no duplicate.
+ * Messages reach "message" handlers as the same strings as without it. Wire
+ * format: docs/RESUME_PROTOCOL.md.
+ *
  * A handler that throws does not stop the others; the exception is rethrown
  * asynchronously so it still reaches the console.
  */
@@ -88,8 +109,12 @@
         protocols: undefined,
         binaryType: undefined,
         WebSocket: undefined,
-        baseUrl: undefined
+        baseUrl: undefined,
+        resume: true,
+        history: 0
     };
+
+    var V1 = "tina4.v1";
 
     /* The delay in ms before reconnect attempt n (1-based); rnd in [0, 1). */
     function reconnectDelay(n, opts, rnd) {
@@ -142,6 +167,9 @@
         this._timer = null;
         this._attempt = 0; /* consecutive reconnect attempts since the last open */
         this._stopped = false; /* close() called or attempts exhausted */
+        this._pos = null; /* {epoch, offset} of the last positioned message (tina4.v1) */
+        this._id = null; /* the server's id of the current connection (tina4.v1) */
+        this._members = {}; /* presence: id -> info */
         this._connect(true);
     }
 
@@ -169,9 +197,9 @@
     proto._connect = function (first) {
         var self = this;
         var sock;
+        var protos = this._protocols();
         try {
-            sock = this.options.protocols !== undefined ? new this._Impl(this.url, this.options.protocols)
-                                                        : new this._Impl(this.url);
+            sock = protos !== undefined ? new this._Impl(this.url, protos) : new this._Impl(this.url);
         } catch (e) {
             /* A malformed URL throws from frond.ws() itself; should a later
              * attempt throw, it counts as a failed attempt. */
@@ -183,9 +211,11 @@
         }
         this._socket = sock;
         if (this.options.binaryType) sock.binaryType = this.options.binaryType;
+        var st = { v1: false, welcomed: false, bin: null, left: 0, count: 0, join: "" };
         sock.onopen = function (ev) {
             if (self._socket !== sock) return;
             self._attempt = 0;
+            st.v1 = sock.protocol === V1;
             var queued = self._buffer;
             self._buffer = [];
             for (var i = 0; i < queued.length; i++) {
@@ -200,7 +230,8 @@
         };
         sock.onmessage = function (ev) {
             if (self._socket !== sock) return;
-            self._emit("message", ev.data, ev);
+            if (!st.v1) self._emit("message", ev.data, ev);
+            else self._v1message(st, ev);
         };
         sock.onerror = function (ev) {
             if (self._socket !== sock) return;
@@ -211,6 +242,126 @@
             self._socket = null;
             self._dropped(ev.code, ev.reason);
         };
+    };
+
+    /* The subprotocols to offer: the caller's, then tina4.v1 with where we
+     * stopped (or, on a fresh join, how much history we want). */
+    proto._protocols = function () {
+        var o = this.options;
+        var list = o.protocols === undefined ? [] : [].concat(o.protocols);
+        if (!o.resume) return o.protocols;
+        list.push(V1);
+        if (this._pos) list.push("tina4.resume." + this._pos.epoch + "." + this._pos.offset);
+        else if (o.history > 0) list.push("tina4.history." + Math.floor(o.history));
+        return list;
+    };
+
+    function parsePos(s) {
+        var i = s.indexOf(":");
+        return i > 0 ? { epoch: s.slice(0, i), offset: s.slice(i + 1) } : null;
+    }
+
+    /* A message on a tina4.v1 socket: a type byte, then (see v1 in
+     * docs/RESUME_PROTOCOL.md) the message, a position, or a control. */
+    proto._v1message = function (st, ev) {
+        var d = ev.data;
+        if (typeof d !== "string") {
+            if (st.bin) this._pos = st.bin;
+            st.bin = null;
+            this._emit("message", d, ev);
+            this._counted(st);
+            return;
+        }
+        var t = d.charAt(0);
+        if (!st.welcomed) {
+            var w = null;
+            if (t === "c") {
+                try {
+                    w = JSON.parse(d.slice(1));
+                } catch (e) {
+                    w = null;
+                }
+            }
+            if (!w || w.type !== "welcome") {
+                st.v1 = false; /* not a tina4-c server after all: raw from here on */
+                this._emit("message", d, ev);
+                return;
+            }
+            st.welcomed = true;
+            this._welcome(st, w);
+            return;
+        }
+        if (t === ".") {
+            this._emit("message", d.slice(1), ev);
+        } else if (t === "p") {
+            var nl = d.indexOf("\n");
+            var pos = parsePos(d.slice(1, nl));
+            if (pos) this._pos = pos;
+            this._emit("message", d.slice(nl + 1), ev);
+            this._counted(st);
+        } else if (t === "b") {
+            st.bin = parsePos(d.slice(1));
+        } else if (t === "s") {
+            this._pos = parsePos(d.slice(1)) || this._pos;
+        } else if (t === "c") {
+            var c;
+            try {
+                c = JSON.parse(d.slice(1));
+            } catch (e) {
+                return;
+            }
+            this._control(c);
+        } else {
+            this._emit("message", d, ev);
+        }
+    };
+
+    proto._welcome = function (st, w) {
+        this._id = w.id;
+        if (w.presence) {
+            this._members = {};
+            for (var i = 0; i < w.presence.length; i++) this._members[w.presence[i].id] = w.presence[i].info;
+            this._emit("presence", this.presence());
+        }
+        this._pos = w.epoch ? { epoch: w.epoch, offset: String(w.offset) } : null;
+        st.join = w.join;
+        st.count = st.left = w.count || 0;
+        if (w.join === "gap") this._emit("gap", { epoch: w.epoch, offset: w.offset });
+        if (!st.left) this._replayDone(st);
+    };
+
+    /* One replayed (or live) positioned message has been delivered. */
+    proto._counted = function (st) {
+        if (st.left > 0 && --st.left === 0) this._replayDone(st);
+    };
+
+    proto._replayDone = function (st) {
+        if (st.join === "resumed") this._emit("resumed", st.count);
+        else if (st.join === "fresh" && st.count) this._emit("history", st.count);
+    };
+
+    /* Controls other than the welcome: presence changes; unknown types are
+     * passed on as "control" and otherwise ignored. */
+    proto._control = function (c) {
+        if ((c.type === "join" || c.type === "update" || c.type === "leave") && typeof c.id === "string") {
+            var m = this._members || (this._members = {});
+            if (c.type === "leave") delete m[c.id];
+            else m[c.id] = c.info;
+            this._emit(c.type, { id: c.id, info: c.info });
+            this._emit("presence", this.presence());
+            return;
+        }
+        this._emit("control", c);
+    };
+
+    /* Who is on the path: [{id, info}] of the connections that set presence
+     * (a route with presence events), as last told by the server. */
+    proto.presence = function () {
+        var out = [];
+        for (var id in this._members) {
+            if (Object.prototype.hasOwnProperty.call(this._members, id)) out.push({ id: id, info: this._members[id] });
+        }
+        return out;
     };
 
     /* The current socket has gone: report it, then reconnect or give up. */
@@ -327,6 +478,18 @@
     Object.defineProperty(proto, "bufferedCount", {
         get: function () {
             return this._buffer.length;
+        }
+    });
+    Object.defineProperty(proto, "position", {
+        /* {epoch, offset} of the last positioned message, or null. */
+        get: function () {
+            return this._pos ? { epoch: this._pos.epoch, offset: this._pos.offset } : null;
+        }
+    });
+    Object.defineProperty(proto, "id", {
+        /* The server's id of the current connection (tina4.v1), else null. */
+        get: function () {
+            return this._id;
         }
     });
     Object.defineProperty(proto, "reconnectAttempt", {

@@ -6,6 +6,8 @@
  *   /echo               every message back unchanged (text stays text)
  *   /broadcast          every message to every connection on the path
  *   /broadcast/{room}   the same, per concrete path (sender included)
+ *   /history/{room}     the same, keeping the last 10 000 messages of each
+ *                       room (positions and resume for tina4.v1 clients)
  *   POST /push/{rest:path}  the body pushed to /{rest} (text), JSON {"delivered": n}
  */
 #include <stdio.h>
@@ -34,6 +36,7 @@ static void fanout(t4_ws *ws, t4_ws_event ev, t4_msg msg)
 }
 T4_WEBSOCKET("/broadcast", fanout)
 T4_WEBSOCKET("/broadcast/{room}", fanout)
+T4_WEBSOCKET_WITH("/history/{room}", fanout, .history_size = 10000)
 
 static void push(t4_req *req, t4_res *res)
 {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 static t4__router *http_routes, *ws_routes;
+static bool history_routes; /* some WebSocket route keeps history */
 
 t4__router *t4__routes_http(void)
 {
@@ -120,6 +121,9 @@ int t4_websocket_with(const char *pattern, t4_ws_handler fn, const t4_ws_options
         return T4_ENOMEM;
     r->fn = fn;
     r->guard = opts ? opts->guard : NULL;
+    r->history_size = opts ? opts->history_size : 0;
+    r->history_ttl = opts ? (uint64_t)opts->history_ttl * 1000 : 0;
+    r->presence_events = opts && opts->presence_events;
     if (opts && opts->protocols && !(r->protocols = split_protocols(opts->protocols))) {
         t4_log(T4_LOG_ERROR, "route WS %s: protocols \"%s\": each must be an HTTP token",
                pattern ? pattern : "(null)", opts->protocols);
@@ -127,6 +131,8 @@ int t4_websocket_with(const char *pattern, t4_ws_handler fn, const t4_ws_options
         return T4_EINVAL;
     }
     int rc = add(&ws_routes, NULL, pattern, r);
+    if (rc == 0 && r->history_size)
+        history_routes = true;
     if (rc != 0) {
         for (char **p = r->protocols; p && *p; p++)
             free(*p);
@@ -136,9 +142,25 @@ int t4_websocket_with(const char *pattern, t4_ws_handler fn, const t4_ws_options
     return rc;
 }
 
+bool t4__routes_ws_history(void)
+{
+    return history_routes;
+}
+
+const t4__ws_route *t4__routes_ws_for(const char *path, size_t len)
+{
+    void *handler = NULL;
+    t4__param params[T4__MAX_PARAMS];
+    size_t n = 0;
+    if (!ws_routes ||
+        t4__router_match(ws_routes, NULL, path, len, &handler, params, &n, NULL, 0) != T4__MATCH_FOUND)
+        return NULL;
+    return handler;
+}
+
 int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_guard guard)
 {
-    t4_ws_options o = {guard, NULL};
+    t4_ws_options o = {.guard = guard};
     return t4_websocket_with(pattern, fn, &o);
 }
 

@@ -49,6 +49,8 @@ void t4__config_defaults(t4_config *c)
         c->max_input_memory = 256 * 1024 * 1024;
     if (!c->max_output_memory)
         c->max_output_memory = 256 * 1024 * 1024;
+    if (!c->ws_history_memory)
+        c->ws_history_memory = 64 * 1024 * 1024;
     if (!c->min_data_rate)
         c->min_data_rate = 1024;
     if (!c->min_data_rate_grace)
@@ -282,6 +284,7 @@ int t4_config_from_env(t4_config *c)
     bad |= parse_size("TINA4_MAX_INPUT_MEMORY", &c->max_input_memory);
     c->max_connections = maxc;
     bad |= parse_size("TINA4_MAX_OUTPUT_MEMORY", &c->max_output_memory);
+    bad |= parse_size("TINA4_WS_HISTORY_MEMORY", &c->ws_history_memory);
     bad |= parse_size("TINA4_MIN_DATA_RATE", &c->min_data_rate);
     bad |= parse_seconds("TINA4_MIN_DATA_RATE_GRACE", &c->min_data_rate_grace);
     bad |= parse_size("TINA4_HTTP_MAX_HEADERS", &c->http_max_headers);

@@ -545,6 +545,7 @@ int t4_run(const t4_config *cfg_in)
                             s->cfg.template_max_nodes);
     t4__input_set_limit(s->cfg.max_input_memory);
     t4__output_set_limit(s->cfg.max_output_memory);
+    t4__hist_set_limit(s->cfg.ws_history_memory);
     int rc = t4__backplane_start(&s->loop, &s->cfg);
     if (rc == 0)
         rc = start_listening(s);
@@ -602,6 +603,7 @@ int t4_run(const t4_config *cfg_in)
     uv_run(&s->loop, UV_RUN_DEFAULT);
     t4__ws_fire_pending();
     uv_loop_close(&s->loop);
+    t4__hist_reset(); /* a new run starts new histories (new epochs) */
 
     loop_running = false;
     t4__srv = NULL;

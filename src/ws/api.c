@@ -76,7 +76,7 @@ static int send_frame(t4_ws *ws, uint8_t opcode, const void *data, size_t len)
                t4__srv->cfg.ws_max_message);
         return T4_ETOOBIG;
     }
-    t4__sbuf *b = t4__ws_message_frame(ws, opcode, data, len);
+    t4__sbuf *b = t4__ws_text_frame(ws, opcode, data, len);
     if (!b)
         return T4_ENOMEM;
     return t4__ws_queue_frame(ws, b);
@@ -238,6 +238,11 @@ const char *t4_ws_id(const t4_ws *ws)
 const char *t4_ws_protocol(const t4_ws *ws)
 {
     return ws ? ws->protocol : NULL;
+}
+
+t4_ws_join t4_ws_join_kind(const t4_ws *ws)
+{
+    return ws ? (t4_ws_join)ws->join : T4_WS_JOIN_FRESH;
 }
 
 const char *t4_ws_path(const t4_ws *ws)

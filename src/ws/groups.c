@@ -15,6 +15,8 @@ struct t4__group {
     t4__hnode node;
     t4_ws *first;
     size_t count;
+    const t4__ws_route *route;
+    t4__hist *hist; /* held while the group lives; NULL: the route keeps none */
     size_t len;
     char path[];
 };
@@ -61,6 +63,10 @@ t4__group *t4__group_join(t4_ws *ws)
             free(g);
             return NULL;
         }
+        g->route = ws->route;
+        if (g->route && g->route->history_size &&
+            (g->hist = t4__hist_open(g->path, len, g->route->history_size, g->route->history_ttl)))
+            t4__hist_hold(g->hist);
     }
     ws->gprev = NULL;
     ws->gnext = g->first;
@@ -90,6 +96,8 @@ void t4__group_leave(t4_ws *ws)
     t4__backplane_presence(g->path, g->len, g->count);
     if (g->count == 0) {
         t4__hmap_remove(&groups, &g->node);
+        if (g->hist)
+            t4__hist_release(g->hist);
         free(g);
         if (groups.count == 0)
             t4__hmap_free(&groups);
@@ -104,4 +112,14 @@ size_t t4__group_count(const t4__group *g)
 t4_ws *t4__group_first(const t4__group *g)
 {
     return g ? g->first : NULL;
+}
+
+t4__hist *t4__group_hist(const t4__group *g)
+{
+    return g ? g->hist : NULL;
+}
+
+const t4__ws_route *t4__group_route(const t4__group *g)
+{
+    return g ? g->route : NULL;
 }

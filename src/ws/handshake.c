@@ -7,6 +7,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "ws/deflate.h"
+#include "ws/v1.h"
 #include "ws/ws.h"
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,15 @@ static bool handshake_only(t4__slice name)
     return false;
 }
 
-/* The route's first subprotocol (its order of preference) that the client offers. */
+/* The route's first subprotocol (its order of preference) that the client
+ * offers; else tina4.v1 (positions and resume, v1.h) when offered: every
+ * route speaks it, so frond.js can offer it anywhere. */
 static const char *select_protocol(const t4__ws_route *route, const t4__http_head *h)
 {
     for (char **p = route->protocols; p && *p; p++)
         if (t4__ws_client_offers(h, *p))
             return *p;
-    return NULL;
+    return t4__ws_client_offers(h, T4__V1_PROTOCOL) ? T4__V1_PROTOCOL : NULL;
 }
 
 typedef struct {
@@ -148,8 +151,10 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     ws->conn = c;
     const t4__ws_route *route = handler;
     ws->handler = route->fn;
+    ws->route = route;
     ws->last_ping = uv_now(&s->loop);
     ws->protocol = select_protocol(route, h);
+    ws->v1 = ws->protocol && strcmp(ws->protocol, T4__V1_PROTOCOL) == 0;
     if (route->guard) {
         /* Not open yet: the guard can read everything but send nothing. */
         ws->phase = T4__WS_CLOSED;
@@ -197,6 +202,8 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
     c->kind = T4__CONN_WS;
     c->ws = ws;
     t4__ws_handle_register(ws);
+    if (ws->v1)
+        t4__ws_resume_join(ws, h); /* before OPEN: it can read t4_ws_join_kind */
     t4_msg none = {0};
     t4__handler_enter(T4__RUN_WS_OPEN, NULL, t4__ws_path(ws), (const void *)ws->handler);
     ws->handler(ws, T4_WS_OPEN, none);

@@ -11,10 +11,13 @@
  */
 #ifndef T4_WS_WS_H
 #define T4_WS_WS_H
+#include "http/parser.h"
+#include "http/routes.h"
 #include "server/server.h"
 #include "util/hmap.h"
 #include "util/random_id.h"
 #include "ws/frame.h"
+#include "ws/history.h"
 #include "ws/utf8.h"
 
 typedef struct t4__group t4__group;
@@ -28,6 +31,7 @@ typedef enum {
 struct t4_ws {
     t4__conn *conn;
     t4_ws_handler handler;
+    const t4__ws_route *route;
     char id[T4__ID_LEN + 1];
     char *path;           /* the concrete path: the group key */
     t4__group *group;     /* NULL once left */
@@ -45,6 +49,7 @@ struct t4_ws {
     /* the selected subprotocol (the route owns it), or NULL */ /* built on first t4_ws_params() */
     void *user;
     void (*user_free)(void *);
+    char *presence; /* t4_ws_set_presence's info as JSON text, NULL: not listed */
     uint8_t phase;
     bool left : 1; /* out of its group; CLOSE event queued or fired */
     bool close_fired : 1;
@@ -52,6 +57,8 @@ struct t4_ws {
     bool have_frame : 1;     /* a frame header has been parsed */
     bool msg_compressed : 1; /* the data message arriving has RSV1 (permessage-deflate) */
     unsigned pmd_wbits : 4;  /* permessage-deflate negotiated: our window bits 9..15, else 0 */
+    bool v1 : 1;             /* speaks tina4.v1: framed messages with positions (v1.h) */
+    uint8_t join;            /* t4_ws_join: how it joined (fresh, resumed, gap) */
     uint8_t msg_opcode;      /* TEXT/BINARY of a fragmented message in progress, else 0 */
     uint16_t close_code;
     char *close_reason;
@@ -74,6 +81,9 @@ void t4__group_leave(t4_ws *ws);
 t4__group *t4__group_find(const char *path, size_t len);
 size_t t4__group_count(const t4__group *g);
 t4_ws *t4__group_first(const t4__group *g);
+/* The path's history (NULL when its route keeps none) and route. */
+t4__hist *t4__group_hist(const t4__group *g);
+const t4__ws_route *t4__group_route(const t4__group *g);
 /* Normalises a decoded path into its group key: drops one trailing slash. */
 size_t t4__group_key_len(const char *path, size_t len);
 
@@ -96,10 +106,18 @@ void t4__ws_leave(t4_ws *ws, int code, const char *reason);
  * and the message is at least TINA4_WS_COMPRESSION_MIN bytes and shrinks,
  * else plain. */
 t4__sbuf *t4__ws_message_frame(const t4_ws *ws, uint8_t opcode, const void *data, size_t len);
-/* Delivers a message to every open member of a group; returns the count.
- * Encoded at most once per variant (plain, compressed per window size),
- * each frame shared by the recipients of that variant. */
-int t4__ws_fanout(t4__group *g, uint8_t opcode, const void *data, size_t len, const t4_ws *exclude);
+/* A text message to one connection: framed for tina4.v1 ("." + text) when
+ * it speaks it, else as is. */
+t4__sbuf *t4__ws_text_frame(const t4_ws *ws, uint8_t opcode, const void *data, size_t len);
+/* Sends what a joining tina4.v1 client asked for (history.c positions,
+ * resume.c): the welcome, then the messages it missed. Sets ws->join. */
+void t4__ws_resume_join(t4_ws *ws, const t4__http_head *h);
+/* Presence (members.c): tells the path's members ws left (g: its group,
+ * which it has just left); the list as JSON text (malloc'd) for the welcome. */
+void t4__ws_presence_left(t4_ws *ws, t4__group *g);
+char *t4__ws_presence_json(const t4__group *g);
+/* Periodic: drops expired history (called once per sweep). */
+void t4__ws_history_tick(uint64_t now);
 /* A broadcast or push: delivered to the local members of the path at once
  * (each frame variant encoded once), then relayed by the backplane, if any. Returns
  * the number of local recipients. */

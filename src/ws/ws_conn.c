@@ -39,7 +39,11 @@ void t4__ws_leave(t4_ws *ws, int code, const char *reason)
     if (ws->left)
         return;
     ws->left = true;
+    t4__group *g = ws->group;
+    bool others = g && t4__group_count(g) > 1; /* else the group goes with it */
     t4__group_leave(ws);
+    if (others)
+        t4__ws_presence_left(ws, g);
     t4__ws_handle_unregister(ws);
     ws->close_code = (uint16_t)code;
     ws->close_reason = t4__strdup(reason ? reason : "");
@@ -159,80 +163,6 @@ t4__sbuf *t4__ws_message_frame(const t4_ws *ws, uint8_t opcode, const void *data
             return z;
     }
     return t4__ws_frame_new(opcode, data, len);
-}
-
-int t4__ws_fanout(t4__group *g, uint8_t opcode, const void *data, size_t len, const t4_ws *exclude)
-{
-    /* Each variant is encoded on first need and shared: the plain frame,
-     * and one compressed frame per deflate window size (NULL when it did not
-     * shrink: those recipients get the plain one). */
-    t4__sbuf *plain = NULL, *zframe[7] = {0};
-    unsigned tried = 0;
-    bool compress = len >= t4__srv->cfg.ws_compression_min;
-    int n = 0;
-    for (t4_ws *m = t4__group_first(g), *next; m; m = next) {
-        next = m->gnext; /* m may leave the group (1013) while we loop */
-        if (m == exclude || m->phase != T4__WS_OPEN)
-            continue;
-        t4__sbuf *f = NULL;
-        if (compress && m->pmd_wbits >= 9) {
-            unsigned i = m->pmd_wbits - 9u;
-            if (!(tried & (1u << i))) {
-                tried |= 1u << i;
-                zframe[i] = t4__pmd_frame(opcode, data, len, m->pmd_wbits);
-            }
-            f = zframe[i];
-        }
-        if (!f && !plain && !(plain = t4__ws_frame_new(opcode, data, len))) {
-            if (n == 0)
-                n = T4_ENOMEM;
-            break;
-        }
-        f = f ? f : plain;
-        t4__sbuf_ref(f);
-        if (t4__ws_queue_frame(m, f) == 0)
-            n++;
-    }
-    if (plain)
-        t4__sbuf_release(plain);
-    for (int i = 0; i < 7; i++)
-        if (zframe[i])
-            t4__sbuf_release(zframe[i]);
-    return n;
-}
-
-int t4__ws_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
-                   const t4_ws *exclude)
-{
-    int n = 0;
-    /* The limit applies both ways: we never send what we would refuse. */
-    if (len > t4__srv->cfg.ws_max_message) {
-        t4_log(T4_LOG_ERROR, "broadcast/push of %zu bytes refused: over TINA4_WS_MAX_MESSAGE (%zu)", len,
-               t4__srv->cfg.ws_max_message);
-        return T4_ETOOBIG;
-    }
-    path_len = t4__group_key_len(path, path_len);
-    t4__group *g = t4__group_find(path, path_len);
-    if (g) {
-        n = t4__ws_fanout(g, opcode, data, len, exclude); /* encoded once for all */
-        if (n < 0)
-            return n;
-    }
-    t4__backplane_publish(path, path_len, opcode, data, len, exclude ? exclude->id : NULL);
-    return n;
-}
-
-int t4__ws_deliver_local(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
-                         const char *exclude_id)
-{
-    t4__group *g = t4__group_find(path, path_len);
-    if (!g)
-        return 0;
-    const t4_ws *exclude = NULL;
-    for (const t4_ws *m = t4__group_first(g); exclude_id && m; m = m->gnext)
-        if (strcmp(m->id, exclude_id) == 0)
-            exclude = m;
-    return t4__ws_fanout(g, opcode, data, len, exclude);
 }
 
 static void deliver(t4_ws *ws, char *data, size_t len, bool binary)
@@ -518,6 +448,7 @@ static t4__sbuf *ping; /* the sweep's shared ping frame */
 
 void t4__ws_sweep_end(void)
 {
+    t4__ws_history_tick(uv_now(&t4__srv->loop));
     t4__sbuf_release(ping);
     ping = NULL;
 }
@@ -579,6 +510,7 @@ void t4__ws_free(t4__conn *c)
     free(ws->remote_addr);
     free_msg(ws);
     free(ws->close_reason);
+    free(ws->presence);
     free(ws->blob); /* also holds path */
     free(ws);
     c->ws = NULL;

@@ -14,6 +14,13 @@
  *                        (binary is broadcast to the others unchanged)
  *   /api/flood           every message broadcast to the path (sender included,
  *                        text stays text, binary stays binary)
+ *   /api/joined/{room}   history of 100 (TTL 60 s): OPEN sends "joined:fresh",
+ *                        "joined:resumed" or "joined:gap" (t4_ws_join_kind) to the
+ *                        connection; messages are broadcast (sender included)
+ *   /api/presence/{room} presence events: OPEN sets presence {"name": ?name}
+ *                        when the query has a name; messages "who" (sends
+ *                        t4_ws_presence), "path-who" (t4_path_presence),
+ *                        "rename:<n>" (sets it again), else broadcast
  * HTTP
  *   GET  /stats                      counters (opens, closes, frees, codes, ...)
  *   POST /api/later/fire             sends "later:ok" to every connection that
@@ -226,6 +233,16 @@ static void proto_route(t4_ws *ws, t4_ws_event ev, t4_msg msg)
 }
 T4_WEBSOCKET_WITH("/api/proto", proto_route, .protocols = "v2.chat, v1.chat")
 
+static void joined_route(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    static const char *const kind[] = {"joined:fresh", "joined:resumed", "joined:gap"};
+    if (ev == T4_WS_OPEN)
+        t4_ws_send(ws, kind[t4_ws_join_kind(ws)]);
+    else if (ev == T4_WS_MESSAGE)
+        t4_ws_broadcast_text(ws, msg.data, msg.len, false);
+}
+T4_WEBSOCKET_WITH("/api/joined/{room}", joined_route, .history_size = 100, .history_ttl = 60)
+
 static int bad_protocols_rc = 1;
 __attribute__((constructor)) static void register_bad_protocols(void)
 {
@@ -378,3 +395,19 @@ int main(void)
     json_decref(close_codes);
     return r == 0 ? 0 : 1;
 }
+
+static void presence_route(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    if (ev == T4_WS_OPEN && t4_ws_param(ws, "name")) {
+        t4_ws_set_presence(ws, json_pack("{s:s}", "name", t4_ws_param(ws, "name")));
+    } else if (ev == T4_WS_MESSAGE && strcmp(msg.data, "who") == 0) {
+        t4_ws_send_json(ws, t4_ws_presence(ws));
+    } else if (ev == T4_WS_MESSAGE && strcmp(msg.data, "path-who") == 0) {
+        t4_ws_send_json(ws, t4_path_presence(t4_ws_path(ws)));
+    } else if (ev == T4_WS_MESSAGE && strncmp(msg.data, "rename:", 7) == 0) {
+        t4_ws_set_presence(ws, json_pack("{s:s}", "name", msg.data + 7));
+    } else if (ev == T4_WS_MESSAGE) {
+        t4_ws_broadcast_text(ws, msg.data, msg.len, false);
+    }
+}
+T4_WEBSOCKET_WITH("/api/presence/{room}", presence_route, .history_size = 10, .presence_events = true)
