@@ -96,6 +96,10 @@ static struct {
     {"t4_path_connection_count", 0},
     {"t4_ws_local_connection_count", 0},
     {"t4_path_local_connection_count", 0},
+    {"t4_ws_join_kind", 0},
+    {"t4_ws_set_presence", 0},
+    {"t4_ws_presence", 0},
+    {"t4_path_presence", 0},
     {"t4_ws_set_data", 0},
     {"t4_ws_data", 0},
     {"t4_ws_handle", 0},
@@ -464,6 +468,26 @@ static void ws_open_checks(t4_ws *ws)
     CHECK(t4_path_local_connection_count(NULL) == 0);
     CHECK(t4_path_local_connection_count(WS_PATH "/") == 1);
 
+    mark("t4_ws_join_kind");
+    CHECK(t4_ws_join_kind(NULL) == T4_WS_JOIN_FRESH);
+    CHECK(t4_ws_join_kind(ws) == T4_WS_JOIN_FRESH); /* a plain client: never a resume */
+    mark("t4_ws_set_presence");
+    CHECK(t4_ws_set_presence(NULL, json_string("stolen")) == T4_EINVAL); /* freed (ASan: no leak) */
+    CHECK(t4_ws_set_presence(ws, NULL) == T4_EINVAL);
+    mark("t4_ws_presence");
+    CHECK(t4_ws_presence(NULL) == NULL);
+    json_t *none = t4_ws_presence(ws);
+    CHECK(json_is_array(none) && json_array_size(none) == 0);
+    json_decref(none);
+    CHECK(t4_ws_set_presence(ws, json_pack("{s:s}", "name", "contract")) == 0);
+    mark("t4_path_presence");
+    CHECK(t4_path_presence(NULL) == NULL);
+    json_t *list = t4_path_presence(WS_PATH);
+    CHECK(json_is_array(list) && json_array_size(list) == 1 &&
+          strcmp(json_string_value(json_object_get(json_object_get(json_array_get(list, 0), "info"), "name")),
+                 "contract") == 0);
+    json_decref(list);
+
     mark("t4_ws_set_data");
     int *kept = malloc(sizeof *kept);
     t4_ws_set_data(NULL, kept, counting_free); /* no effect: still ours */
@@ -680,6 +704,8 @@ static void client_ws(void)
     CHECK(t4_ws_broadcast(open_ws, "x", false) == T4_ETHREAD);
     CHECK(t4_ws_lookup(open_handle) == NULL);
     CHECK(t4_path_connection_count(WS_PATH) == 0);
+    CHECK(t4_path_presence(WS_PATH) == NULL);
+    CHECK(t4_ws_set_presence(open_ws, json_string("x")) == T4_ETHREAD);
     CHECK(t4_push("no-slash", "x") == T4_EINVAL);
     CHECK(t4_push_text(WS_PATH, big, BIG_SIZE) == T4_ETOOBIG);
     CHECK(t4_push_json(WS_PATH, json_string("from a thread")) == 0); /* queued */
