@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Settings: defaults, the TINA4_* environment and `.env` (real env wins). */
 #include "server/config.h"
-#include "http/parser.h"
 #include "util/log.h"
 #include <ctype.h>
 #include <errno.h>
