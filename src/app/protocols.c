@@ -7,15 +7,18 @@
  */
 #include "backplane/backplane.h"
 #include "frond/templates.h"
+#include "http/redirect.h"
 #include "http/request.h"
 #include "http/routes.h"
 #include "server/server.h"
+#include "tls/tls.h"
 #include "util/log.h"
 #include "ws/deflate.h"
 #include "ws/ws.h"
 
 static int start(t4__server *s)
 {
+    t4__tls_set_plain_ops(&t4__http_redirect_ops); /* plain HTTP on a redirecting TLS port */
     t4__templates_configure(s->cfg.templates_dir, s->cfg.debug, s->cfg.template_max_size,
                             s->cfg.template_max_nodes);
     return t4__backplane_start(&s->loop, &s->cfg);

@@ -62,7 +62,7 @@ void t4__conn_trim(t4__conn *c)
     }
 }
 
-static void mark_dirty(t4__conn *c)
+void t4__conn_mark_dirty(t4__conn *c)
 {
     if (!c->dirty) {
         c->dirty = true;
@@ -88,7 +88,7 @@ int t4__conn_queue(t4__conn *c, t4__sbuf *b)
         c->last_write = uv_now(&t4__srv->loop); /* the send-timeout clock starts now */
     c->q_len++;
     c->out_bytes += b->len;
-    mark_dirty(c);
+    t4__conn_mark_dirty(c);
     return 0;
 }
 
@@ -252,7 +252,7 @@ void t4__conn_close_graceful(t4__conn *c)
     if (c->q_len == 0 && !c->writing && !c->stream)
         c->tp->closing(c); /* the transport's goodbye (TLS close_notify) goes before the FIN */
     if (c->q_len > 0 || c->writing || c->stream || c->tp->pending(c)) {
-        mark_dirty(c);
+        t4__conn_mark_dirty(c);
         return; /* t4__conn_after_drain() comes back here */
     }
     if (t4__sock_shutdown(c, on_shutdown) != 0) {

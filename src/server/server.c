@@ -14,6 +14,7 @@
 #include "server/listener.h"
 #include "server/output_budget.h"
 #include "server/slow_clients.h"
+#include "tls/tls.h"
 #include "util/log.h"
 #include <malloc.h>
 #include <signal.h>
@@ -268,7 +269,9 @@ static void on_accept(uv_os_sock_t fd)
     c->last_read = uv_now(&s->loop);
     c->ops = t4__protocols.accept_ops;
     c->tp = &t4__tcp_transport;
-    t4__sock_read_start(c);
+    t4__tls_accept(c); /* TLS under the kind when a certificate is configured */
+    if (!c->closing)
+        t4__sock_read_start(c);
 }
 
 /* Called by connection.c when a connection's handle has closed. */
@@ -418,8 +421,9 @@ static void print_banner(const t4__server *s)
     if (s->cfg.quiet_banner)
         return;
     printf("  Tina4 C v%s\n", T4_VERSION);
-    printf("  HTTP server running at http://%s:%d\n", s->cfg.host, s->bound_port);
-    printf("  WebSocket server running at ws://%s:%d\n", s->cfg.host, s->bound_port);
+    bool tls = t4__tls_enabled();
+    printf("  HTTP server running at %s://%s:%d\n", tls ? "https" : "http", s->cfg.host, s->bound_port);
+    printf("  WebSocket server running at %s://%s:%d\n", tls ? "wss" : "ws", s->cfg.host, s->bound_port);
     printf("  Press Ctrl+C to stop\n");
     fflush(stdout);
 }
@@ -463,11 +467,18 @@ int t4_run(const t4_config *cfg_in)
     }
     t4__log_level = cfg.log_level;
     signal(SIGPIPE, SIG_IGN);
+    /* Before workers fork: a bad certificate is one start-up error, and the
+     * workers share the context (and its ticket keys: resumption works on
+     * whichever worker a client lands). */
+    if (t4__tls_configure(&cfg) != 0)
+        return T4_EINVAL;
     /* TINA4_WORKERS > 1: this process supervises, and only the forked
      * workers go on from here (runtime/supervisor.h). */
     int sup = t4__supervise(&cfg, &stop_requested);
-    if (sup != T4__SERVE_HERE)
+    if (sup != T4__SERVE_HERE) {
+        t4__tls_cleanup();
         return sup;
+    }
 
     t4__server *s = calloc(1, sizeof *s);
     if (!s)
@@ -512,13 +523,17 @@ int t4_run(const t4_config *cfg_in)
         s->sigint.data = s->sigterm.data = s;
         uv_signal_start(&s->sigint, on_signal, SIGINT);
         uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+        if (cfg.workers <= 1)
+            t4__tls_sighup_start(&s->loop); /* with workers, reload comes from the supervisor */
         uv_timer_init(&s->loop, &s->shutdown_timer);
         uv_timer_init(&s->loop, &s->tick);
         /* One coarse timer sweeps every connection's deadlines (no timer per
          * socket); its period is a quarter of the shortest timeout. */
         uint64_t shortest = min_nonzero(
             min_nonzero(min_nonzero(cfg.ws_ping_interval, cfg.ws_idle_timeout), cfg.http_header_timeout),
-            min_nonzero(min_nonzero(cfg.http_keepalive, cfg.ws_close_timeout), cfg.min_data_rate_grace));
+            min_nonzero(
+                min_nonzero(cfg.http_keepalive, cfg.ws_close_timeout),
+                min_nonzero(cfg.min_data_rate_grace, t4__tls_enabled() ? cfg.tls_handshake_timeout : 0)));
         s->tick_ms = shortest / 4;
         if (s->tick_ms < 10)
             s->tick_ms = 10;
@@ -560,6 +575,7 @@ int t4_run(const t4_config *cfg_in)
     free(s);
     t4__sbuf_pool_clear();
     t4__protocols.cleanup();
+    t4__tls_cleanup();
     t4__worker_exit(rc); /* a worker ends here */
     return rc;
 }

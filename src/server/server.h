@@ -184,6 +184,9 @@ int t4__conn_queue(t4__conn *c, t4__sbuf *b);
 int t4__conn_write_small(t4__conn *c, const void *p, size_t n);
 /* Queue a copy of bytes. */
 int t4__conn_queue_copy(t4__conn *c, const void *p, size_t n);
+/* Puts c on the list flushed at the end of this loop turn (a transport
+ * with bytes of its own to write). */
+void t4__conn_mark_dirty(t4__conn *c);
 /* Writes everything queued on dirty connections (called per loop turn). */
 void t4__flush_dirty(void);
 /* Graceful close: flush what is queued, send FIN, wait briefly for the
