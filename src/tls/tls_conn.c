@@ -21,7 +21,6 @@
 
 #define ENCRYPT_BATCH (64 * 1024)
 #define RECORD        (16 * 1024)
-#define TLS_HANDSHAKE 22 /* the content type of a handshake record */
 
 SSL_CTX *t4__tls_ctx(void);
 
@@ -31,13 +30,6 @@ static char gather[RECORD]; /* small queue items joined into one record (loop th
 void t4__tls_set_plain_ops(const t4__conn_ops *ops)
 {
     plain_ops = ops;
-}
-
-t4__sniff_result t4__tls_sniff(const unsigned char *p, size_t n)
-{
-    if (n == 0)
-        return T4__SNIFF_MORE;
-    return p[0] == TLS_HANDSHAKE ? T4__SNIFF_TLS : T4__SNIFF_PLAIN;
 }
 
 static bool deliver(void *arg, char *data, size_t n)
