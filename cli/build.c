@@ -98,8 +98,8 @@ static int link_app(const char *out, const char *inc, const char *lib)
     const char *cc = getenv("CC");
     if (!cc || !*cc)
         cc = "cc";
-    static char *const tail[] = {"-luv", "-ljansson", "-lhiredis", "-lssl", "-lcrypto", "-lz",
-                                 "-lm",  "-ldl",      "-pthread",  NULL};
+    static char *const tail[] = {"-luv", "-ljansson", "-lhiredis", "-lssl",    "-lcrypto",
+                                 "-lz",  "-lm",       "-ldl",      "-pthread", NULL};
     char **argv = calloc(nfiles + 32, sizeof *argv);
     if (!argv)
         return T4_CLI_ERROR;
