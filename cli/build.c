@@ -3,7 +3,7 @@
  * tina4 build: links the project's src/routes/ C files (all folders below
  * it) with libtina4 statically into one program, ./app by default. The app
  * needs no compiler and no source tree at run time: only the system's shared
- * libraries (libuv, jansson, hiredis, libcrypto, zlib) and the project's
+ * libraries (libuv, jansson, hiredis, libssl, libcrypto, zlib) and the project's
  * src/templates/ and src/public/, which it reads from the folder next to its
  * own binary unless TINA4_TEMPLATES / TINA4_PUBLIC say otherwise. (Reading
  * them from disk rather than embedding them keeps a template fix a file copy
@@ -106,8 +106,8 @@ static int link_app(const char *out, const char *inc, const char *lib)
     const char *cc = getenv("CC");
     if (!cc || !*cc)
         cc = "cc";
-    static char *const tail[] = {"-luv", "-ljansson", "-lhiredis", "-lcrypto", "-lz",
-                                 "-lm",  "-ldl",      "-pthread",  NULL};
+    static char *const tail[] = {"-luv", "-ljansson", "-lhiredis", "-lssl",    "-lcrypto",
+                                 "-lz",  "-lm",       "-ldl",      "-pthread", NULL};
     char **argv = calloc(nfiles + 32, sizeof *argv);
     if (!argv)
         return T4_CLI_ERROR;

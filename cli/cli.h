@@ -8,6 +8,9 @@
 enum { T4_CLI_OK = 0, T4_CLI_ERROR = 1, T4_CLI_USAGE = 2 };
 
 int t4_cli_serve(int argc, char **argv);
+/* --dev-cert (devcert.c): makes .tina4/'s local CA and localhost certificate
+ * once, then points TINA4_TLS_CERT / TINA4_TLS_KEY at them. */
+int t4_cli_dev_cert(void);
 int t4_cli_init(int argc, char **argv);
 int t4_cli_render(int argc, char **argv);
 int t4_cli_build(int argc, char **argv);

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include <dlfcn.h>
 #include <glob.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +57,17 @@ static int compile_routes(const char *out, glob_t *g)
     return rc == 0 ? 0 : 1;
 }
 
-static const char *const serve_options[] = {"--host", "--port", "--help", NULL};
+static const char *const serve_options[] = {"--host", "--port", "--dev-cert", "--help", NULL};
 
 int t4_cli_serve(int argc, char **argv)
 {
     const char *host = NULL, *port = NULL;
+    bool dev_cert = false;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--dev-cert") == 0) {
+            dev_cert = true;
+            continue;
+        }
         const char **slot = strcmp(argv[i], "--host") == 0   ? &host
                             : strcmp(argv[i], "--port") == 0 ? &port
                                                              : NULL;
@@ -90,6 +96,10 @@ int t4_cli_serve(int argc, char **argv)
         setenv("TINA4_HOST", host, 1);
     if (port)
         setenv("TINA4_PORT", port, 1);
+    if (dev_cert && t4_cli_dev_cert() != 0) {
+        globfree(&g);
+        return T4_CLI_ERROR;
+    }
     t4_config cfg;
     if (t4_config_from_env(&cfg) != 0) {
         globfree(&g);

@@ -8,13 +8,15 @@ static const struct {
     const char *name;
     const char *text;
 } commands[] = {
-    {"serve", "usage: tina4 serve [--host H] [--port P]\n\n"
+    {"serve", "usage: tina4 serve [--host H] [--port P] [--dev-cert]\n\n"
               "In a project folder (made by `tina4 init NAME`): compiles src/routes/*.c into\n"
               ".tina4/routes.so with the system compiler ($CC, default cc), loads it and\n"
               "serves HTTP and WebSocket on one port. Settings come from the environment and\n"
               "./.env (TINA4_HOST, default 0.0.0.0; TINA4_PORT, default 7145); the flags win.\n\n"
               "  --host H   address to listen on (127.0.0.1: this machine only)\n"
-              "  --port P   port (0: any free port)\n"},
+              "  --port P   port (0: any free port)\n"
+              "  --dev-cert serve https/wss with a local CA and localhost certificate, made\n"
+              "             once under .tina4/ (prints how to trust the CA)\n"},
     {"build", "usage: tina4 build [-o FILE]\n\n"
               "In a project folder: links the C files under src/routes/ (all folders) with\n"
               "libtina4 statically into one program, ./app (or FILE). It needs no compiler and\n"

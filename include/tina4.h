@@ -246,6 +246,11 @@ typedef struct t4_config {
     unsigned handler_warn;            /* TINA4_HANDLER_WARN, 1 s: log a handler holding the loop (workers) */
     unsigned handler_kill;            /* TINA4_HANDLER_KILL, 0 = off: replace a worker stuck this long */
     size_t ws_history_memory;         /* TINA4_WS_HISTORY_MEMORY, 64 MiB: all message history */
+    const char *tls_cert;             /* TINA4_TLS_CERT: PEM certificate chain; with tls_key: TLS on */
+    const char *tls_key;              /* TINA4_TLS_KEY: PEM private key         */
+    bool tls_redirect;                /* TINA4_TLS_REDIRECT: plain HTTP on the TLS port gets 308 to https */
+    unsigned tls_handshake_timeout;   /* TINA4_TLS_HANDSHAKE_TIMEOUT, 10 s      */
+    bool tls_no_ktls;                 /* TINA4_TLS_KTLS=false: never ask for kernel TLS */
 } t4_config;
 
 /* Loads `.env` from the working directory (the real environment wins) and

@@ -43,13 +43,17 @@ if grep -q '^skipped' <<<"$diff_out"; then skipped "Frond vs Twig differential (
 tap=$(mktemp)
 trap 'rm -f "$tap"' EXIT
 failed=0
-for spec in integration:240 conformance:90 backplane:120 frondjs:60 browser:150; do
-  d=tests/${spec%%:*}
+# conformance@tls: the conformance suite again, every server and client over
+# TLS (T4_CONFORMANCE_TLS=1, tests/conformance/lib).
+for spec in integration:240 conformance:90 conformance@tls:90 tls:120 backplane:120 frondjs:60 browser:150; do
+  name=${spec%%:*}
+  d=tests/${name%%@*}
   secs=${spec##*:}
+  if [ "$name" != "${name%@tls}" ]; then export T4_CONFORMANCE_TLS=1; else unset T4_CONFORMANCE_TLS; fi
   [ -d "$d" ] || continue
   mapfile -t files < <(find "$d" -name '*.test.mjs' | sort) # subfolders too
   [ ${#files[@]} -gt 0 ] || continue
-  echo "== $d: ${#files[@]} node test file(s), ${secs} s per file"
+  echo "== $name: ${#files[@]} node test file(s), ${secs} s per file"
   # spec output for the log, TAP on the side to count skipped tests
   if ! node --test --test-concurrency=2 --test-timeout=$((secs * 1000)) \
     --test-reporter=spec --test-reporter-destination=stdout \

@@ -62,17 +62,17 @@ void t4__http_free(t4__conn *c)
     }
 }
 
-size_t t4__http_input_held(const t4__conn *c)
+static size_t t4__http_input_held(const t4__conn *c)
 {
     return c->http ? c->http->head.cap + c->http->body.cap : 0;
 }
 
-bool t4__http_body_pending(const t4__conn *c)
+static bool t4__http_body_pending(const t4__conn *c)
 {
     return c->http && c->http->phase != PHASE_HEAD;
 }
 
-void t4__http_too_slow(t4__conn *c)
+static void t4__http_too_slow(t4__conn *c)
 {
     t4__http_free(c); /* the partial body's memory goes back now */
     t4__input_free(&c->in);
@@ -91,18 +91,18 @@ static bool output_paused(const t4__conn *c)
     return c->out_bytes > PIPELINE_OUT_LIMIT || t4__output_over();
 }
 
-void t4__http_reset_clock(t4__conn *c)
+static void t4__http_reset_clock(t4__conn *c)
 {
     if (c->http)
         c->http->started = uv_now(&t4__srv->loop);
 }
 
-void t4__http_on_disconnect(t4__conn *c)
+static void t4__http_on_disconnect(t4__conn *c)
 {
     (void)c; /* nothing to notify: HTTP handlers run synchronously */
 }
 
-void t4__http_tick(t4__conn *c, uint64_t now)
+static void t4__http_tick(t4__conn *c, uint64_t now)
 {
     const t4_config *cfg = &t4__srv->cfg;
     uint64_t active = c->last_read > c->last_write ? c->last_read : c->last_write;
@@ -295,7 +295,7 @@ static void finish_body(t4__conn *c)
     free(st);
 }
 
-size_t t4__http_process(t4__conn *c, char *data, size_t len)
+static size_t t4__http_process(t4__conn *c, char *data, size_t len)
 {
     if (c->close_after_flush)
         return len; /* the response that ends this connection is queued */
@@ -361,3 +361,47 @@ size_t t4__http_process(t4__conn *c, char *data, size_t len)
     finish_body(c);
     return consumed;
 }
+
+static void over_budget(t4__conn *c)
+{
+    t4__http_fail(c, 503, "Retry-After", "1");
+}
+
+static bool drained(t4__conn *c)
+{
+    if (!c->stream)
+        return false;
+    t4__static_on_drain(c); /* the next part of a file being sent */
+    return c->stream != NULL;
+}
+
+static void on_shutdown(t4__conn *c)
+{
+    if (c->http)
+        return; /* a request is arriving: its response says Connection: close */
+    if (c->out_bytes == 0 && !c->writing && !c->stream && !c->tp->pending(c))
+        t4__conn_close_now(c); /* idle keep-alive: nothing in flight */
+    else
+        t4__conn_close_graceful(c); /* a response is leaving: let it finish */
+}
+
+static void free_all(t4__conn *c)
+{
+    t4__http_free(c);
+    t4__static_free(c);
+}
+
+const t4__conn_ops t4__http_ops = {
+    .name = "http",
+    .process = t4__http_process,
+    .input_held = t4__http_input_held,
+    .receiving = t4__http_body_pending,
+    .too_slow = t4__http_too_slow,
+    .over_budget = over_budget,
+    .read_resumed = t4__http_reset_clock,
+    .drained = drained,
+    .disconnected = t4__http_on_disconnect,
+    .tick = t4__http_tick,
+    .shutdown = on_shutdown,
+    .free = free_all,
+};

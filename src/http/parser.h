@@ -10,6 +10,7 @@
  */
 #ifndef T4_HTTP_PARSER_H
 #define T4_HTTP_PARSER_H
+#include "server/config.h"
 #include "util/slice.h"
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,9 +18,8 @@
 
 #define T4__HTTP_ERROR      (-1)
 #define T4__HTTP_INCOMPLETE (-2)
-/* The most header lines a head can hold: the size of the array below and
- * the highest TINA4_HTTP_MAX_HEADERS accepted (32 KiB of stack per parse). */
-#define T4__HTTP_MAX_HEADERS 1000
+/* T4__HTTP_MAX_HEADERS (server/config.h), the highest TINA4_HTTP_MAX_HEADERS
+ * accepted, is the size of the header array below (32 KiB of stack per parse). */
 
 typedef struct {
     t4__slice name, value; /* value without surrounding whitespace */

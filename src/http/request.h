@@ -51,6 +51,11 @@ const char *t4__status_text(int status);
 /* Queues a complete response; returns 0 or a T4_E code. */
 int t4__http_write_response(t4__conn *c, int status, const char *content_type, const t4__res_header *extra,
                             const void *body, size_t len, bool head_only, bool keep_alive);
+/* The HTTP kind (http_conn.c): what every accepted connection speaks first. */
+extern const t4__conn_ops t4__http_ops;
+/* Releases a request in progress (its head and body buffers). */
+void t4__http_free(t4__conn *c);
+
 /* Answers an error status with a short text body and closes the connection. */
 void t4__http_fail(t4__conn *c, int status, const char *extra_header_name, const char *extra_header_value);
 #endif

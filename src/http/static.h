@@ -78,4 +78,8 @@ int t4__static_evaluate(const t4__http_head *h, bool get, const char *etag, int6
  * nothing, when there is no such file (the caller answers 404). */
 bool t4__static_serve(t4__conn *c, const t4__http_head *h, const char *path, size_t plen, bool keep_alive,
                       bool head_only);
+/* The connection's queue drained: queue the next part of the file (or
+ * finish); release the file's state when the connection goes. */
+void t4__static_on_drain(t4__conn *c);
+void t4__static_free(t4__conn *c);
 #endif

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Settings: defaults, the TINA4_* environment and `.env` (real env wins). */
 #include "server/config.h"
-#include "http/parser.h"
 #include "util/log.h"
 #include <ctype.h>
 #include <errno.h>
@@ -90,6 +89,8 @@ void t4__config_defaults(t4_config *c)
         c->ws_backplane_max_queue = 8 * 1024 * 1024;
     if (!c->handler_warn)
         c->handler_warn = 1000;
+    if (!c->tls_handshake_timeout)
+        c->tls_handshake_timeout = 10000;
     if (c->workers == 0)
         c->workers = 1;
     if (c->workers < 0) { /* "auto": one worker per CPU online */
@@ -319,6 +320,14 @@ int t4_config_from_env(t4_config *c)
     }
     bad |= parse_seconds("TINA4_HANDLER_WARN", &c->handler_warn);
     bad |= parse_seconds("TINA4_HANDLER_KILL", &c->handler_kill);
+    c->tls_cert = getenv("TINA4_TLS_CERT");
+    c->tls_key = getenv("TINA4_TLS_KEY");
+    bad |= parse_bool("TINA4_TLS_REDIRECT", &c->tls_redirect);
+    bad |= parse_seconds("TINA4_TLS_HANDSHAKE_TIMEOUT", &c->tls_handshake_timeout);
+    bool ktls = true;
+    if (getenv("TINA4_TLS_KTLS") && *getenv("TINA4_TLS_KTLS"))
+        bad |= parse_bool("TINA4_TLS_KTLS", &ktls);
+    c->tls_no_ktls = !ktls;
     t4__log_level = c->log_level;
     t4__config_defaults(c);
     return bad ? T4_EINVAL : 0;

@@ -3,10 +3,11 @@
  * A connection's output queue and its closing.
  *
  * Output is corked: queueing only records a reference and marks the
- * connection dirty; once per loop turn every dirty connection is written with
- * one uv_try_write of all its buffers (writev), falling back to uv_write for
- * what the socket did not take. Ownership: the queue holds one reference per
- * item and releases it once the bytes are written or the connection closes.
+ * connection dirty; once per loop turn every dirty connection's transport
+ * writes it (plain TCP: one writev of all its buffers, transport_tcp.c; TLS:
+ * one encryption pass, src/tls). Ownership: the queue holds one reference
+ * per item and releases it once the bytes are written (or encrypted) or the
+ * connection closes.
  */
 #include "server/input_budget.h"
 #include "server/server.h"
@@ -15,9 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_IOV     64
-#define WRITE_PIECE (64 * 1024) /* bytes per uv_write: see flush() */
-#define LINGER_MS   2000        /* how long a closing socket waits for the peer's FIN */
+#define LINGER_MS 2000 /* how long a closing socket waits for the peer's FIN */
 
 static t4__outq_item *q_at(t4__conn *c, uint32_t i)
 {
@@ -63,7 +62,7 @@ void t4__conn_trim(t4__conn *c)
     }
 }
 
-static void mark_dirty(t4__conn *c)
+void t4__conn_mark_dirty(t4__conn *c)
 {
     if (!c->dirty) {
         c->dirty = true;
@@ -89,7 +88,7 @@ int t4__conn_queue(t4__conn *c, t4__sbuf *b)
         c->last_write = uv_now(&t4__srv->loop); /* the send-timeout clock starts now */
     c->q_len++;
     c->out_bytes += b->len;
-    mark_dirty(c);
+    t4__conn_mark_dirty(c);
     return 0;
 }
 
@@ -108,10 +107,10 @@ int t4__conn_write_small(t4__conn *c, const void *p, size_t n)
     if (c->closing || c->shutting_down)
         return T4_ECLOSED;
     size_t done = 0;
-    if (c->q_len == 0 && !c->writing) {
+    if (c->q_len == 0 && !c->writing && c->tp->direct_writes) {
         /* Nothing queued: writing now keeps the order and needs no buffer. */
         uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-        int r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        int r = t4__sock_try_write(c, &b, 1);
         if (r > 0)
             done = (size_t)r;
         if (done)
@@ -121,7 +120,7 @@ int t4__conn_write_small(t4__conn *c, const void *p, size_t n)
 }
 
 /* Drops `n` written bytes from the front of the queue. */
-static void q_consume(t4__conn *c, size_t n)
+void t4__conn_consume(t4__conn *c, size_t n)
 {
     if (n)
         c->last_write = uv_now(&t4__srv->loop);
@@ -141,9 +140,9 @@ static void q_consume(t4__conn *c, size_t n)
 
 /* Up to MAX_IOV buffers and (about) max_bytes: the last one is cut short
  * rather than exceeded, so a queued write completes in bounded pieces. */
-static uint32_t fill_iov(t4__conn *c, uv_buf_t *iov, size_t *total, size_t max_bytes)
+uint32_t t4__conn_fill_iov(t4__conn *c, uv_buf_t *iov, size_t *total, size_t max_bytes)
 {
-    uint32_t n = c->q_len < MAX_IOV ? c->q_len : MAX_IOV;
+    uint32_t n = c->q_len < T4__MAX_IOV ? c->q_len : T4__MAX_IOV;
     *total = 0;
     for (uint32_t i = 0; i < n; i++) {
         t4__outq_item *it = q_at(c, i);
@@ -158,17 +157,10 @@ static uint32_t fill_iov(t4__conn *c, uv_buf_t *iov, size_t *total, size_t max_b
     return n;
 }
 
-static void flush(t4__conn *c);
-
-static void after_drain(t4__conn *c)
+void t4__conn_after_drain(t4__conn *c)
 {
-    if (c->stream) {
-        t4__static_on_drain(c); /* the next part of a file being sent */
-        if (c->stream || c->closing)
-            return; /* still sending it: neither idle nor done */
-    }
-    if (c->kind == T4__CONN_WS)
-        t4__ws_on_drain(c);
+    if (c->ops->drained(c) || c->closing)
+        return; /* the kind is still producing output (the next part of a file) */
     if (c->q_len == 0 && c->close_after_flush && !c->closing)
         t4__conn_close_graceful(c);
     else if (c->q_len == 0 && !c->close_after_flush && !c->shutting_down && !c->closing &&
@@ -176,81 +168,12 @@ static void after_drain(t4__conn *c)
         t4__conn_process_input(c); /* output backpressure relieved: requests that waited go on */
 }
 
-static void on_write(uv_write_t *w, int status)
+void t4__conn_fail(t4__conn *c)
 {
-    t4__conn *c = w->handle->data;
-    w->data = t4__srv ? t4__srv->free_writes : NULL;
-    if (t4__srv)
-        t4__srv->free_writes = w;
-    else
-        free(w);
-    c->writing = false;
-    size_t n = c->q_inflight;
-    c->q_inflight = 0;
-    if (status < 0) {
-        /* Peer gone (EPIPE/ECONNRESET) or the handle is closing (ECANCELED). */
-        if (!c->closing) {
-            if (c->kind == T4__CONN_WS)
-                t4__ws_on_disconnect(c);
-            t4__conn_close_now(c);
-        }
-        return;
-    }
-    q_consume(c, n); /* also the send-progress clock */
     if (c->closing)
         return;
-    if (c->q_len > 0)
-        flush(c);
-    else
-        after_drain(c);
-}
-
-static void flush(t4__conn *c)
-{
-    if (c->writing || c->closing)
-        return;
-    uv_buf_t iov[MAX_IOV];
-    while (c->q_len > 0) {
-        size_t total;
-        uint32_t n = fill_iov(c, iov, &total, SIZE_MAX);
-        int r = uv_try_write((uv_stream_t *)&c->tcp, iov, n);
-        if (r == UV_EAGAIN || r == UV_ENOSYS)
-            r = 0;
-        if (r < 0) {
-            if (c->kind == T4__CONN_WS)
-                t4__ws_on_disconnect(c);
-            t4__conn_close_now(c);
-            return;
-        }
-        q_consume(c, (size_t)r);
-        if ((size_t)r < total)
-            break; /* the socket is full: hand the rest to libuv */
-    }
-    if (c->q_len == 0) {
-        after_drain(c);
-        return;
-    }
-    /* What the socket did not take goes to libuv in pieces of at most
-     * WRITE_PIECE: each completion is visible progress for the send timeout
-     * of a slow reader, and no write pins a whole backlog. */
-    size_t total;
-    uint32_t n = fill_iov(c, iov, &total, WRITE_PIECE);
-    uv_write_t *w = t4__srv->free_writes;
-    if (w)
-        t4__srv->free_writes = w->data;
-    else if (!(w = malloc(sizeof *w))) {
-        t4__conn_close_now(c);
-        return;
-    }
-    if (uv_write(w, (uv_stream_t *)&c->tcp, iov, n, on_write) != 0) {
-        free(w);
-        if (c->kind == T4__CONN_WS)
-            t4__ws_on_disconnect(c);
-        t4__conn_close_now(c);
-        return;
-    }
-    c->writing = true;
-    c->q_inflight = (uint32_t)total;
+    c->ops->disconnected(c);
+    t4__conn_close_now(c);
 }
 
 void t4__flush_dirty(void)
@@ -261,7 +184,7 @@ void t4__flush_dirty(void)
         s->dirty = c->next_dirty;
         c->next_dirty = NULL;
         c->dirty = false;
-        flush(c);
+        c->tp->flush(c);
     }
 }
 
@@ -290,9 +213,8 @@ static void on_closed(uv_handle_t *h)
     if (c->q != c->q_inline)
         free(c->q);
     t4__input_free(&c->in);
-    t4__http_free(c);
-    t4__ws_free(c);
-    t4__static_free(c);
+    c->ops->free(c);
+    c->tp->free(c);
     if (t4__srv)
         t4__server_unlink(c);
     free(c);
@@ -310,7 +232,7 @@ void t4__conn_close_now(t4__conn *c)
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
     t4__conn *c = req->data;
-    free(req);
+    free(req); /* allocated by t4__sock_shutdown */
     if (status < 0 || c->peer_eof)
         t4__conn_close_now(c); /* both directions are done */
     /* else: keep reading (and discarding) until the peer's FIN or the
@@ -327,18 +249,13 @@ void t4__conn_close_graceful(t4__conn *c)
         c->deadline = uv_now(&t4__srv->loop) + t4__srv->cfg.ws_close_timeout;
     }
     c->discard_input = true;
-    if (c->q_len > 0 || c->writing || c->stream) {
-        mark_dirty(c);
-        return; /* after_drain() comes back here */
+    if (c->q_len == 0 && !c->writing && !c->stream)
+        c->tp->closing(c); /* the transport's goodbye (TLS close_notify) goes before the FIN */
+    if (c->q_len > 0 || c->writing || c->stream || c->tp->pending(c)) {
+        t4__conn_mark_dirty(c);
+        return; /* t4__conn_after_drain() comes back here */
     }
-    uv_shutdown_t *req = malloc(sizeof *req);
-    if (!req) {
-        t4__conn_close_now(c);
-        return;
-    }
-    req->data = c;
-    if (uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
-        free(req);
+    if (t4__sock_shutdown(c, on_shutdown) != 0) {
         t4__conn_close_now(c);
         return;
     }

@@ -1,23 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The server loop: listener, accept, the shared read buffer, timers, signals
- * and shutdown. Protocol work is in src/http and src/ws; output queues and
- * closing are in connection.c.
+ * The server loop: listener, accept, input handed to the connection's kind,
+ * timers, signals and shutdown. It names no protocol: each connection is
+ * driven through its kind's table (c->ops) over its transport (c->tp), and
+ * the server-wide steps around the loop come from t4__protocols
+ * (src/app/protocols.c). Output queues and closing are in connection.c, the
+ * socket calls in socket.c.
  */
 #include "server/server.h"
-#include "backplane/backplane.h"
-#include "frond/templates.h"
-#include "http/request.h"
-#include "http/routes.h"
 #include "runtime/supervisor.h"
 #include "server/config.h"
 #include "server/input_budget.h"
 #include "server/listener.h"
 #include "server/output_budget.h"
 #include "server/slow_clients.h"
+#include "tls/tls.h"
 #include "util/log.h"
-#include "ws/deflate.h"
-#include "ws/ws.h"
 #ifdef __GLIBC__
 #include <malloc.h> /* malloc_trim */
 #endif
@@ -62,29 +60,11 @@ static void refresh_date(t4__server *s)
 /* Reading                                                            */
 /* ---------------------------------------------------------------- */
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h;
-    (void)suggested;
-    /* Every socket reads into the one loop buffer; only bytes that remain
-     * unprocessed are copied into the connection (uSockets' approach), so an
-     * idle connection owns no read buffer. One byte is kept spare so a
-     * message can be NUL-terminated in place. */
-    if (t4__srv->readbuf_busy) {
-        buf->base = NULL;
-        buf->len = 0;
-        return;
-    }
-    t4__srv->readbuf_busy = true;
-    buf->base = t4__srv->readbuf;
-    buf->len = t4__srv->readbuf_size - 1;
-}
-
 static size_t process(t4__conn *c, char *data, size_t len)
 {
     if (c->discard_input)
         return len;
-    return c->kind == T4__CONN_WS ? t4__ws_process(c, data, len) : t4__http_process(c, data, len);
+    return c->ops->process(c, data, len);
 }
 
 /* Keeps unprocessed bytes in the connection, within the input budget;
@@ -97,10 +77,8 @@ static bool buffer_input(t4__conn *c, const char *p, size_t n)
     if (r == T4_ENOMEM)
         t4_log(T4_LOG_ERROR, "out of memory buffering input; closing connection");
     t4__input_free(&c->in);
-    if (r == T4_EBACKPRESSURE && c->kind == T4__CONN_WS && c->ws)
-        t4__ws_fail(c->ws, 1013, "server busy: input memory limit");
-    else if (r == T4_EBACKPRESSURE && c->kind == T4__CONN_HTTP)
-        t4__http_fail(c, 503, "Retry-After", "1");
+    if (r == T4_EBACKPRESSURE)
+        c->ops->over_budget(c); /* 503 + Retry-After, or close 1013 */
     else
         t4__conn_close_now(c);
     return false;
@@ -133,7 +111,7 @@ void t4__conn_process_input(t4__conn *c)
         process_buffered(c);
         t4__srv->current = outer;
     }
-    t4__ws_fire_pending();
+    t4__protocols.settle();
 }
 
 static void on_resume_idle(uv_idle_t *h)
@@ -175,47 +153,35 @@ static void unlink_deferred(t4__conn *c)
 
 size_t t4__conn_input_held(const t4__conn *c)
 {
-    return c->in.cap + (c->kind == T4__CONN_WS ? t4__ws_input_held(c) : t4__http_input_held(c));
+    return c->in.cap + c->ops->input_held(c);
 }
 
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+void t4__conn_input_end(t4__conn *c, ssize_t nread)
 {
-    t4__conn *c = stream->data;
-    if (buf->base == t4__srv->readbuf)
-        t4__srv->readbuf_busy = false;
-    if (nread == UV_ENOBUFS)
-        return; /* no buffer this time (cannot happen: reads are not nested) */
-    if (nread < 0) {
-        if (c->kind == T4__CONN_WS)
-            t4__ws_on_disconnect(c);
-        else
-            t4__http_on_disconnect(c);
-        if (nread == UV_EOF && !c->closing && (c->q_len > 0 || c->writing || c->stream)) {
-            /* A half-close: the peer sends no more but still reads. What we
-             * queued for it (a response, a 1009 close frame) is delivered. */
-            c->peer_eof = true;
-            t4__conn_read_stop(c);
-            t4__conn_close_graceful(c);
-        } else {
-            t4__conn_close_now(c);
-        }
-        t4__ws_fire_pending();
-        return;
+    c->ops->disconnected(c);
+    if (nread == UV_EOF && !c->closing && (c->q_len > 0 || c->writing || c->stream || c->tp->pending(c))) {
+        /* A half-close: the peer sends no more but still reads. What we
+         * queued for it (a response, a 1009 close frame) is delivered. */
+        c->peer_eof = true;
+        t4__conn_read_stop(c);
+        t4__conn_close_graceful(c);
+    } else {
+        t4__conn_close_now(c);
     }
-    if (nread == 0)
-        return;
-    c->last_read = uv_now(&t4__srv->loop);
-    c->bytes_in += (uint64_t)nread;
+    t4__protocols.settle();
+}
+
+void t4__conn_input(t4__conn *c, char *data, size_t n)
+{
     if (c->closing)
         return;
-    size_t n = (size_t)nread;
     t4__srv->current = c;
     if (c->in.len == 0) {
         /* Fast path: process straight from the loop buffer. */
-        size_t used = process(c, buf->base, n);
+        size_t used = process(c, data, n);
         /* The protocol may have switched (HTTP -> WebSocket) mid-buffer. */
         while (used < n && !c->closing && !c->discard_input) {
-            size_t more = process(c, buf->base + used, n - used);
+            size_t more = process(c, data + used, n - used);
             if (more == 0)
                 break;
             used += more;
@@ -223,18 +189,18 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         /* What is left (a partial request or frame, or requests that wait
          * for our output to drain) is kept, within the input budget. */
         if (used < n && !c->closing && !c->discard_input)
-            buffer_input(c, buf->base + used, n - used);
-    } else if (buffer_input(c, buf->base, n)) {
+            buffer_input(c, data + used, n - used);
+    } else if (buffer_input(c, data, n)) {
         process_buffered(c);
     }
     t4__srv->current = NULL;
-    t4__ws_fire_pending();
+    t4__protocols.settle();
 }
 
 void t4__conn_read_stop(t4__conn *c)
 {
     if (!c->read_stopped && !c->closing) {
-        uv_read_stop((uv_stream_t *)&c->tcp);
+        t4__sock_read_stop(c);
         c->read_stopped = true;
     }
 }
@@ -242,12 +208,11 @@ void t4__conn_read_stop(t4__conn *c)
 void t4__conn_read_start(t4__conn *c)
 {
     if (c->read_stopped && !c->closing) {
-        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+        t4__sock_read_start(c);
         c->read_stopped = false;
         /* Time spent paused by us is not the client's slowness. */
         c->last_read = uv_now(&t4__srv->loop);
-        if (c->kind == T4__CONN_HTTP)
-            t4__http_reset_clock(c);
+        c->ops->read_resumed(c);
     }
 }
 
@@ -304,8 +269,11 @@ static void on_accept(uv_os_sock_t fd)
     s->conns = c;
     s->nconns++;
     c->last_read = uv_now(&s->loop);
-    c->kind = T4__CONN_HTTP;
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    c->ops = t4__protocols.accept_ops;
+    c->tp = &t4__tcp_transport;
+    t4__tls_accept(c); /* TLS under the kind when a certificate is configured */
+    if (!c->closing)
+        t4__sock_read_start(c);
 }
 
 /* Called by connection.c when a connection's handle has closed. */
@@ -358,15 +326,14 @@ static void on_tick(uv_timer_t *t)
             continue;
         }
         t4__conn_trim(c);
-        if (c->kind == T4__CONN_WS)
-            t4__ws_tick(c, now);
-        else
-            t4__http_tick(c, now);
+        if (!c->tp->tick(c, now) || !c->tp->ready(c))
+            continue; /* closed, or still in its handshake: the kind has not started */
+        c->ops->tick(c, now);
         if (!c->closing && !c->close_after_flush)
             t4__slow_check(c, now);
     }
-    t4__ws_sweep_end();
-    t4__ws_fire_pending();
+    t4__protocols.sweep_end();
+    t4__protocols.settle();
     (void)t;
 }
 
@@ -376,14 +343,14 @@ static void on_tick(uv_timer_t *t)
 static void on_prepare(uv_prepare_t *h)
 {
     (void)h;
-    t4__ws_fire_pending();
+    t4__protocols.settle();
     t4__flush_dirty();
 }
 
 static void on_check(uv_check_t *h)
 {
     (void)h;
-    t4__ws_fire_pending();
+    t4__protocols.settle();
     t4__flush_dirty();
     /* A new turn starts after the I/O callbacks: input deferred in them is
      * resumed (idle phase) with a fresh per-turn allowance. */
@@ -395,11 +362,10 @@ static void force_close_all(uv_timer_t *t)
     (void)t;
     t4_log(T4_LOG_WARN, "shutdown timeout: closing %zu remaining connection(s)", t4__srv->nconns);
     for (t4__conn *c = t4__srv->conns; c; c = c->next) {
-        if (c->kind == T4__CONN_WS)
-            t4__ws_on_disconnect(c);
+        c->ops->disconnected(c);
         t4__conn_close_now(c);
     }
-    t4__ws_fire_pending();
+    t4__protocols.settle();
 }
 
 static void begin_shutdown(t4__server *s)
@@ -413,16 +379,9 @@ static void begin_shutdown(t4__server *s)
         next = c->next;
         if (c->closing)
             continue;
-        if (c->kind == T4__CONN_WS)
-            t4__ws_shutdown(c);
-        else if (c->http)
-            ; /* a request is arriving: its response says Connection: close */
-        else if (c->out_bytes == 0 && !c->writing && !c->stream)
-            t4__conn_close_now(c); /* idle keep-alive: nothing in flight */
-        else
-            t4__conn_close_graceful(c); /* a response is leaving: let it finish */
+        c->ops->shutdown(c); /* WebSocket: 1001; HTTP: finish the response in flight */
     }
-    t4__ws_fire_pending();
+    t4__protocols.settle();
     t4__flush_dirty();
     if (s->nconns == 0)
         uv_stop(&s->loop);
@@ -432,7 +391,7 @@ static void begin_shutdown(t4__server *s)
 
 static void on_wakeup(uv_async_t *a)
 {
-    t4__push_drain();
+    t4__protocols.wakeup();
     if (stop_requested)
         begin_shutdown(a->data);
 }
@@ -466,8 +425,9 @@ static void print_banner(const t4__server *s)
     if (s->cfg.quiet_banner)
         return;
     printf("  Tina4 C v%s\n", T4_VERSION);
-    printf("  HTTP server running at http://%s:%d\n", s->cfg.host, s->bound_port);
-    printf("  WebSocket server running at ws://%s:%d\n", s->cfg.host, s->bound_port);
+    bool tls = t4__tls_enabled();
+    printf("  HTTP server running at %s://%s:%d\n", tls ? "https" : "http", s->cfg.host, s->bound_port);
+    printf("  WebSocket server running at %s://%s:%d\n", tls ? "wss" : "ws", s->cfg.host, s->bound_port);
     printf("  Press Ctrl+C to stop\n");
     fflush(stdout);
 }
@@ -515,11 +475,18 @@ int t4_run(const t4_config *cfg_in)
     }
     t4__log_level = cfg.log_level;
     signal(SIGPIPE, SIG_IGN);
+    /* Before workers fork: a bad certificate is one start-up error, and the
+     * workers share the context (and its ticket keys: resumption works on
+     * whichever worker a client lands). */
+    if (t4__tls_configure(&cfg) != 0)
+        return T4_EINVAL;
     /* TINA4_WORKERS > 1: this process supervises, and only the forked
      * workers go on from here (runtime/supervisor.h). */
     int sup = t4__supervise(&cfg, &stop_requested);
-    if (sup != T4__SERVE_HERE)
+    if (sup != T4__SERVE_HERE) {
+        t4__tls_cleanup();
         return sup;
+    }
 
     t4__server *s = calloc(1, sizeof *s);
     if (!s)
@@ -541,12 +508,9 @@ int t4_run(const t4_config *cfg_in)
     t4__srv = s;
     pthread_mutex_unlock(&srv_lock);
 
-    t4__templates_configure(s->cfg.templates_dir, s->cfg.debug, s->cfg.template_max_size,
-                            s->cfg.template_max_nodes);
     t4__input_set_limit(s->cfg.max_input_memory);
     t4__output_set_limit(s->cfg.max_output_memory);
-    t4__hist_set_limit(s->cfg.ws_history_memory);
-    int rc = t4__backplane_start(&s->loop, &s->cfg);
+    int rc = t4__protocols.start(s);
     if (rc == 0)
         rc = start_listening(s);
     if (rc == 0) {
@@ -558,7 +522,7 @@ int t4_run(const t4_config *cfg_in)
         uv_check_start(&s->check, on_check);
         uv_async_init(&s->loop, &s->wakeup, on_wakeup);
         s->wakeup.data = s;
-        t4__push_attach(&s->wakeup, s->cfg.ws_max_message);
+        t4__protocols.attach(s);
         pthread_mutex_lock(&srv_lock);
         stop_async = &s->wakeup;
         pthread_mutex_unlock(&srv_lock);
@@ -567,13 +531,17 @@ int t4_run(const t4_config *cfg_in)
         s->sigint.data = s->sigterm.data = s;
         uv_signal_start(&s->sigint, on_signal, SIGINT);
         uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+        if (cfg.workers <= 1)
+            t4__tls_sighup_start(&s->loop); /* with workers, reload comes from the supervisor */
         uv_timer_init(&s->loop, &s->shutdown_timer);
         uv_timer_init(&s->loop, &s->tick);
         /* One coarse timer sweeps every connection's deadlines (no timer per
          * socket); its period is a quarter of the shortest timeout. */
         uint64_t shortest = min_nonzero(
             min_nonzero(min_nonzero(cfg.ws_ping_interval, cfg.ws_idle_timeout), cfg.http_header_timeout),
-            min_nonzero(min_nonzero(cfg.http_keepalive, cfg.ws_close_timeout), cfg.min_data_rate_grace));
+            min_nonzero(
+                min_nonzero(cfg.http_keepalive, cfg.ws_close_timeout),
+                min_nonzero(cfg.min_data_rate_grace, t4__tls_enabled() ? cfg.tls_handshake_timeout : 0)));
         s->tick_ms = shortest / 4;
         if (s->tick_ms < 10)
             s->tick_ms = 10;
@@ -581,8 +549,7 @@ int t4_run(const t4_config *cfg_in)
             s->tick_ms = 1000;
         uv_timer_start(&s->tick, on_tick, s->tick_ms, s->tick_ms);
         print_banner(s);
-        t4_log(T4_LOG_INFO, "listening on %s:%d (%zu HTTP route(s), %zu WebSocket route(s))", cfg.host,
-               s->bound_port, t4__routes_http_count(), t4__routes_ws_count());
+        t4__protocols.listening(s);
         if (stop_requested)
             begin_shutdown(s);
         uv_run(&s->loop, UV_RUN_DEFAULT);
@@ -594,16 +561,14 @@ int t4_run(const t4_config *cfg_in)
     pthread_mutex_lock(&srv_lock);
     stop_async = NULL; /* before the handle closes: t4_stop must not touch it */
     pthread_mutex_unlock(&srv_lock);
-    t4__push_reset(); /* later pushes from other threads get T4_ESTATE */
-    t4__backplane_stop();
+    t4__protocols.stop();            /* later pushes from other threads get T4_ESTATE */
     t4__listener_stop(&s->listener); /* when the loop ended without a shutdown */
     /* Close whatever is left (handles, connections) and let callbacks run. */
-    t4__ws_fire_pending();
+    t4__protocols.settle();
     uv_walk(&s->loop, close_walk, NULL);
     uv_run(&s->loop, UV_RUN_DEFAULT);
-    t4__ws_fire_pending();
+    t4__protocols.settle();
     uv_loop_close(&s->loop);
-    t4__hist_reset(); /* a new run starts new histories (new epochs) */
 
     loop_running = false;
     t4__srv = NULL;
@@ -617,8 +582,8 @@ int t4_run(const t4_config *cfg_in)
     free(s->readbuf);
     free(s);
     t4__sbuf_pool_clear();
-    t4__pmd_cleanup();
-    t4__templates_shutdown();
+    t4__protocols.cleanup();
+    t4__tls_cleanup();
     t4__worker_exit(rc); /* a worker ends here */
     return rc;
 }

@@ -31,10 +31,73 @@ typedef struct {
 
 #define T4__OUTQ_INLINE 2
 
-typedef enum {
-    T4__CONN_HTTP = 0,
-    T4__CONN_WS = 1,
-} t4__conn_kind;
+/*
+ * A connection kind's operations: its "socket context", as h2o and uSockets
+ * call it. The loop (server.c, connection.c, slow_clients.c) drives every
+ * connection through its table and names no protocol; HTTP (http_conn.c)
+ * and WebSocket (ws_conn.c) each provide one, and a connection changes kind
+ * by switching its table (an Upgrade). Every entry is required.
+ */
+typedef struct t4__conn_ops {
+    const char *name;
+    /* Protocol bytes arrived (plaintext under TLS); returns the bytes used.
+     * 0 keeps the rest in c->in for later (incomplete, or paused). */
+    size_t (*process)(t4__conn *c, char *data, size_t len);
+    /* Input memory the kind holds besides c->in (a body, a fragmented message). */
+    size_t (*input_held)(const t4__conn *c);
+    /* Whether a body or a frame is partly received: the minimum data rate
+     * applies, and the connection may be cut off to free input memory. */
+    bool (*receiving)(const t4__conn *c);
+    /* Cuts off a sender that is too slow (408 / 1008), freeing its input now. */
+    void (*too_slow)(t4__conn *c);
+    /* The input budget refused this connection's bytes (503 / 1013). */
+    void (*over_budget)(t4__conn *c);
+    /* Reading resumed after the server paused it: time paused is not the
+     * client's slowness. */
+    void (*read_resumed)(t4__conn *c);
+    /* The output queue drained. Returns true while the kind is still
+     * producing output for it (a file being sent): not idle yet. */
+    bool (*drained)(t4__conn *c);
+    /* The peer closed or the socket failed (before the connection closes). */
+    void (*disconnected)(t4__conn *c);
+    /* Periodic checks on the tick (timeouts, pings); now = uv_now. */
+    void (*tick)(t4__conn *c, uint64_t now);
+    /* The server is stopping: begin this connection's graceful end. */
+    void (*shutdown)(t4__conn *c);
+    /* The connection's memory is going: release the kind's state. */
+    void (*free)(t4__conn *c);
+} t4__conn_ops;
+
+/*
+ * The transport under a connection: every byte between the socket and the
+ * kind passes through it. Plain TCP (transport_tcp.c) hands reads straight
+ * to the kind and writes the queue with writev; TLS (src/tls) decrypts
+ * reads into plaintext for the kind and encrypts the queue per loop turn.
+ * The socket calls themselves are in socket.c.
+ */
+typedef struct t4__transport {
+    const char *name;
+    /* Bytes read from the socket (in the loop's read buffer). */
+    void (*on_read)(t4__conn *c, char *data, size_t len);
+    /* Writes what is queued (once per loop turn, and after each write completes). */
+    void (*flush)(t4__conn *c);
+    /* A uv_write started by flush completed (status: 0 or a UV error). */
+    void (*written)(t4__conn *c, int status);
+    /* Whether the transport still has bytes of its own to write (its
+     * goodbye, a handshake answer): the connection is not drained yet. */
+    bool (*pending)(const t4__conn *c);
+    /* The connection is ending gracefully: queue the transport's goodbye
+     * (TLS close_notify) before the FIN. */
+    void (*closing)(t4__conn *c);
+    /* Periodic: false when it closed the connection (a stalled handshake). */
+    bool (*tick)(t4__conn *c, uint64_t now);
+    /* Whether the kind may run (the handshake is done). */
+    bool (*ready)(const t4__conn *c);
+    void (*free)(t4__conn *c);
+    bool direct_writes; /* a small control frame may be written at once (no encryption) */
+} t4__transport;
+
+extern const t4__transport t4__tcp_transport;
 
 struct t4__conn {
     uv_tcp_t tcp;
@@ -54,9 +117,11 @@ struct t4__conn {
     uint64_t turn;      /* the loop turn turn_requests counts for */
     uint32_t turn_requests;
     t4__conn *next_deferred;
-    uint64_t last_write; /* uv_now of the last output progress */
-    uint64_t deadline;   /* kind-specific timeout, ms (0 = none) */
-    uint8_t kind;
+    uint64_t last_write;        /* uv_now of the last output progress */
+    uint64_t deadline;          /* kind-specific timeout, ms (0 = none) */
+    const t4__conn_ops *ops;    /* what the connection speaks (HTTP, WebSocket...) */
+    const t4__transport *tp;    /* how its bytes travel (TCP, TLS) */
+    void *xport;                /* the transport's state (NULL for TCP) */
     bool dirty : 1;             /* on the flush list */
     bool writing : 1;           /* a uv_write is in flight */
     bool close_after_flush : 1; /* shut down once the queue drains */
@@ -66,9 +131,11 @@ struct t4__conn {
     bool discard_input : 1;     /* protocol over: read and drop until EOF */
     bool peer_eof : 1;          /* the peer half-closed (its FIN arrived) */
     bool deferred : 1;          /* on the server's deferred list */
-    t4__http_state *http;       /* request in progress (HTTP kind) */
-    struct t4_ws *ws;           /* WebSocket state (WS kind) */
-    t4__file_stream *stream;    /* a static file being sent (http/static.c) */
+    /* The kinds' state, opaque here. */
+    t4__http_state *http;    /* request in progress (HTTP kind) */
+    struct t4_ws *ws;        /* WebSocket state (WS kind) */
+    t4__file_stream *stream; /* output the kind produces on drain (a file being sent): the
+                                connection is busy while it is set */
 };
 
 typedef struct t4__server {
@@ -117,6 +184,9 @@ int t4__conn_queue(t4__conn *c, t4__sbuf *b);
 int t4__conn_write_small(t4__conn *c, const void *p, size_t n);
 /* Queue a copy of bytes. */
 int t4__conn_queue_copy(t4__conn *c, const void *p, size_t n);
+/* Puts c on the list flushed at the end of this loop turn (a transport
+ * with bytes of its own to write). */
+void t4__conn_mark_dirty(t4__conn *c);
 /* Writes everything queued on dirty connections (called per loop turn). */
 void t4__flush_dirty(void);
 /* Graceful close: flush what is queued, send FIN, wait briefly for the
@@ -142,46 +212,53 @@ size_t t4__conn_input_held(const t4__conn *c);
 void t4__conn_read_stop(t4__conn *c);
 void t4__conn_read_start(t4__conn *c);
 
-/* Processing entry points of the protocols (return bytes consumed). */
-size_t t4__http_process(t4__conn *c, char *data, size_t len);
-size_t t4__ws_process(t4__conn *c, char *data, size_t len);
-/* Called when the peer closed or the socket failed (status: UV code or 0). */
-void t4__http_on_disconnect(t4__conn *c);
-void t4__ws_on_disconnect(t4__conn *c);
-void t4__http_free(t4__conn *c);
-/* Input held by a request in progress, and whether its body is arriving. */
-size_t t4__http_input_held(const t4__conn *c);
-bool t4__http_body_pending(const t4__conn *c);
-/* Whether a WebSocket has a frame or fragmented message partly received,
- * and the input it holds for it. */
-bool t4__ws_partial(const t4__conn *c);
-size_t t4__ws_input_held(const t4__conn *c);
-/* Cuts off a connection that sends too slowly (min rate, or evicted to
- * free input memory): 408 for HTTP, 1008 for WebSocket; its input buffers
- * are freed at once. */
-void t4__http_too_slow(t4__conn *c);
-void t4__ws_too_slow(t4__conn *c);
-/* Restarts the request-timeout clock (reading resumed after a pause). */
-void t4__http_reset_clock(t4__conn *c);
-void t4__ws_free(t4__conn *c);
-/* Periodic checks (timeouts, pings); now = uv_now. */
-void t4__http_tick(t4__conn *c, uint64_t now);
-void t4__ws_tick(t4__conn *c, uint64_t now);
-/* Called when the queue drains (backpressure relief). */
-void t4__ws_on_drain(t4__conn *c);
-/* Static files (http/static.c): queue the next part of a file being sent
- * when the queue drains; release its state when the connection closes. */
-void t4__static_on_drain(t4__conn *c);
-void t4__static_free(t4__conn *c);
-/* After a sweep of t4__ws_tick calls (releases shared sweep buffers). */
-void t4__ws_sweep_end(void);
-/* Shutdown: close every WebSocket with 1001. */
-void t4__ws_shutdown(t4__conn *c);
-/* Fires pending CLOSE events (after the current handler returns). */
-void t4__ws_fire_pending(void);
-/* Drains the cross-thread push queue. */
-void t4__push_drain(void);
-/* Connects push to the loop's wake-up; reset detaches and drops the queue. */
-void t4__push_attach(uv_async_t *async, size_t max_message);
-void t4__push_reset(void);
+/* Protocol bytes for c->ops (plaintext: the transport has decoded them):
+ * processed at once, the rest kept in c->in within the input budget. */
+void t4__conn_input(t4__conn *c, char *data, size_t len);
+/* The socket reported end of input or an error (nread: a UV code). */
+void t4__conn_input_end(t4__conn *c, ssize_t nread);
+
+/* For transports (connection.c): the queue as an iovec of at most max_bytes,
+ * dropping n written bytes from its front, and what follows a drained queue. */
+#define T4__MAX_IOV 64
+uint32_t t4__conn_fill_iov(t4__conn *c, uv_buf_t *iov, size_t *total, size_t max_bytes);
+void t4__conn_consume(t4__conn *c, size_t n);
+void t4__conn_after_drain(t4__conn *c);
+/* The connection failed while writing: the kind is told, the socket closed. */
+void t4__conn_fail(t4__conn *c);
+
+/* The socket (socket.c): the one place that reads and writes it. */
+void t4__sock_read_start(t4__conn *c);
+void t4__sock_read_stop(t4__conn *c);
+/* Bytes the socket took now (0 when full), or a UV error. */
+int t4__sock_try_write(t4__conn *c, const uv_buf_t *iov, unsigned n);
+/* Queues a write with libuv; c->tp->written(c, status) follows. 0 or a UV error. */
+int t4__sock_write(t4__conn *c, const uv_buf_t *iov, unsigned n);
+/* Sends FIN once the writes before it are done; 0 or a UV error. */
+int t4__sock_shutdown(t4__conn *c, uv_shutdown_cb cb);
+
+/*
+ * What the protocol layer gives the loop (src/app/protocols.c): the kind an
+ * accepted connection starts as, and the server-wide steps around the loop.
+ */
+typedef struct t4__server_hooks {
+    const t4__conn_ops *accept_ops;
+    /* Before listening (templates, backplane); 0 or a T4_E code. */
+    int (*start)(t4__server *s);
+    /* The cross-thread wake-up handle exists (pushes). */
+    void (*attach)(t4__server *s);
+    /* Another thread woke the loop. */
+    void (*wakeup)(void);
+    /* After every batch of callbacks: deferred events fire (CLOSE). */
+    void (*settle)(void);
+    /* After a tick's sweep over every connection. */
+    void (*sweep_end)(void);
+    /* The "listening on" log line. */
+    void (*listening)(const t4__server *s);
+    /* The loop is ending: no more cross-thread work, backplane stopped. */
+    void (*stop)(void);
+    /* After the loop has closed: process-wide caches released. */
+    void (*cleanup)(void);
+} t4__server_hooks;
+extern const t4__server_hooks t4__protocols;
 #endif

@@ -16,15 +16,12 @@ static bool in_progress(const t4__conn *c)
 {
     if (c->closing || c->discard_input || c->close_after_flush || c->shutting_down)
         return false;
-    return c->kind == T4__CONN_WS ? t4__ws_partial(c) : t4__http_body_pending(c);
+    return c->ops->receiving(c);
 }
 
 static void cut_off(t4__conn *c)
 {
-    if (c->kind == T4__CONN_WS)
-        t4__ws_too_slow(c);
-    else
-        t4__http_too_slow(c);
+    c->ops->too_slow(c); /* 408 or 1008 */
 }
 
 void t4__slow_check(t4__conn *c, uint64_t now)

@@ -199,7 +199,7 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
         t4__conn_close_now(c);
         return;
     }
-    c->kind = T4__CONN_WS;
+    c->ops = &t4__ws_ops;
     c->ws = ws;
     t4__ws_handle_register(ws);
     if (ws->v1)

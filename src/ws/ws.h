@@ -75,6 +75,18 @@ static inline const char *t4__ws_path(const t4_ws *ws)
     return ws->blob;
 }
 
+/* The WebSocket kind (ws_conn.c): a connection switches to it on Upgrade. */
+extern const t4__conn_ops t4__ws_ops;
+/* Fires pending CLOSE events (after the current handler returns). */
+void t4__ws_fire_pending(void);
+/* After a sweep of ticks (releases the sweep's shared ping frame). */
+void t4__ws_sweep_end(void);
+/* The cross-thread push queue (push.c): drained on the loop's wake-up;
+ * attach connects it to the wake-up, reset detaches and drops the queue. */
+void t4__push_drain(void);
+void t4__push_attach(uv_async_t *async, size_t max_message);
+void t4__push_reset(void);
+
 /* Groups (groups.c): concrete path -> members. */
 t4__group *t4__group_join(t4_ws *ws);
 void t4__group_leave(t4_ws *ws);

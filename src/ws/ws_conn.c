@@ -360,7 +360,7 @@ static bool accept_header(t4_ws *ws)
     return true;
 }
 
-size_t t4__ws_process(t4__conn *c, char *data, size_t len)
+static size_t t4__ws_process(t4__conn *c, char *data, size_t len)
 {
     t4_ws *ws = c->ws;
     size_t used = 0;
@@ -403,18 +403,18 @@ size_t t4__ws_process(t4__conn *c, char *data, size_t len)
     return used;
 }
 
-bool t4__ws_partial(const t4__conn *c)
+static bool t4__ws_partial(const t4__conn *c)
 {
     const t4_ws *ws = c->ws;
     return ws && ws->phase == T4__WS_OPEN && (ws->have_frame || ws->msg || c->in.len > 0);
 }
 
-size_t t4__ws_input_held(const t4__conn *c)
+static size_t t4__ws_input_held(const t4__conn *c)
 {
     return c->ws && c->ws->msg ? c->ws->msg->cap : 0;
 }
 
-void t4__ws_too_slow(t4__conn *c)
+static void t4__ws_too_slow(t4__conn *c)
 {
     t4_ws *ws = c->ws;
     t4__input_free(&c->in); /* the partial frame's memory goes back now */
@@ -424,12 +424,13 @@ void t4__ws_too_slow(t4__conn *c)
     t4__ws_fail(ws, 1008, "too slow: below TINA4_MIN_DATA_RATE");
 }
 
-void t4__ws_on_drain(t4__conn *c)
+static bool t4__ws_on_drain(t4__conn *c)
 {
     (void)c;
+    return false; /* nothing produced on demand */
 }
 
-void t4__ws_on_disconnect(t4__conn *c)
+static void t4__ws_on_disconnect(t4__conn *c)
 {
     t4_ws *ws = c->ws;
     if (!ws)
@@ -438,7 +439,7 @@ void t4__ws_on_disconnect(t4__conn *c)
     ws->phase = T4__WS_CLOSED;
 }
 
-void t4__ws_shutdown(t4__conn *c)
+static void t4__ws_shutdown(t4__conn *c)
 {
     if (c->ws)
         t4__ws_begin_close(c->ws, 1001, "server shutting down");
@@ -453,7 +454,7 @@ void t4__ws_sweep_end(void)
     ping = NULL;
 }
 
-void t4__ws_tick(t4__conn *c, uint64_t now)
+static void t4__ws_tick(t4__conn *c, uint64_t now)
 {
     t4_ws *ws = c->ws;
     const t4_config *cfg = &t4__srv->cfg;
@@ -483,7 +484,7 @@ void t4__ws_tick(t4__conn *c, uint64_t now)
     }
 }
 
-void t4__ws_free(t4__conn *c)
+static void t4__ws_free(t4__conn *c)
 {
     t4_ws *ws = c->ws;
     if (!ws)
@@ -515,3 +516,31 @@ void t4__ws_free(t4__conn *c)
     free(ws);
     c->ws = NULL;
 }
+
+static void over_budget(t4__conn *c)
+{
+    if (c->ws)
+        t4__ws_fail(c->ws, 1013, "server busy: input memory limit");
+    else
+        t4__conn_close_now(c);
+}
+
+static void read_resumed(t4__conn *c)
+{
+    (void)c; /* the idle timeout counts from c->last_read, reset by the server */
+}
+
+const t4__conn_ops t4__ws_ops = {
+    .name = "websocket",
+    .process = t4__ws_process,
+    .input_held = t4__ws_input_held,
+    .receiving = t4__ws_partial,
+    .too_slow = t4__ws_too_slow,
+    .over_budget = over_budget,
+    .read_resumed = read_resumed,
+    .drained = t4__ws_on_drain,
+    .disconnected = t4__ws_on_disconnect,
+    .tick = t4__ws_tick,
+    .shutdown = t4__ws_shutdown,
+    .free = t4__ws_free,
+};

@@ -28,13 +28,13 @@ const ARGS = [
 
 // A browser with a fresh --user-data-dir (removed by close()). Every page
 // records its dialogs (dismissed at once) and uncaught page errors.
-export async function launch() {
+export async function launch(extraArgs = []) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const profile = mkdtempSync(path.join(os.tmpdir(), 't4-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: [...ARGS, ...extraArgs],
     viewport: { width: 900, height: 700 },
     timeout: 30000,
   });

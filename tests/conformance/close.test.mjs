@@ -2,8 +2,10 @@
 // RFC 6455 sections 5.5.1, 7 (Autobahn 7.x): the closing handshake.
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import tls from 'node:tls';
+import { testCerts } from '../lib/tls_certs.mjs';
 import { after, before, describe, test } from 'node:test';
-import { assertEchoAndStop, benchServer, cleanup } from './lib/server.mjs';
+import { OVER_TLS, assertEchoAndStop, benchServer, cleanup } from './lib/server.mjs';
 import { OP, RawClient, closeFrame, closePayload, encodeFrame, sleep } from './lib/ws.mjs';
 
 let srv;
@@ -176,9 +178,11 @@ test('server shutdown (SIGTERM): open connections get 1001 and the TCP close; ex
 // refuses the connection.
 function accepted(port) {
   return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
+    const s = OVER_TLS
+      ? tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca: testCerts().caPem })
+      : net.connect(port, '127.0.0.1');
     const done = (v) => { s.destroy(); resolve(v); };
-    s.on('connect', () => s.write('GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    s.on(OVER_TLS ? 'secureConnect' : 'connect', () => s.write('GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
     s.on('data', () => done(true));
     s.on('close', () => done(false));
     s.on('error', () => done(false));

@@ -2,14 +2,19 @@
 // Per-file server start/stop for the conformance suite.
 import assert from 'node:assert/strict';
 import { startServer } from '../../lib/server.mjs';
+import { testCerts } from '../../lib/tls_certs.mjs';
 import { RawClient, textFrame } from './ws.mjs';
 
 export const BIN = 'bench/tina4-bench-server';
 
 const live = new Set();
 
+/** T4_CONFORMANCE_TLS=1: every server speaks TLS and every client is wss (lib/ws.mjs). */
+export const OVER_TLS = process.env.T4_CONFORMANCE_TLS === '1';
+
 export async function benchServer(env = {}) {
-  const srv = await startServer(BIN, { env: { TINA4_LOG_LEVEL: 'warn', ...env } });
+  const tlsEnv = OVER_TLS ? testCerts().env : {};
+  const srv = await startServer(BIN, { env: { TINA4_LOG_LEVEL: 'warn', ...tlsEnv, ...env } });
   live.add(srv);
   return srv;
 }

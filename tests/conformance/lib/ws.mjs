@@ -3,6 +3,8 @@
 // produce any frame (bad opcodes, RSV bits, unmasked, forged lengths), a
 // decoder for server frames, and a TCP client that exposes exactly what the
 // server sent (HTTP head, frames, FIN/RST) with timeouts on every wait.
+import tls from 'node:tls';
+import { testCerts } from '../../lib/tls_certs.mjs';
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 
@@ -166,11 +168,16 @@ export class RawClient {
   static async connect(port) {
     const c = new RawClient(port);
     await new Promise((resolve, reject) => {
-      const s = net.connect({ port, host: '127.0.0.1' });
+      // Over TLS the TCP socket is kept apart so reset() can still send RST.
+      const raw = process.env.T4_CONFORMANCE_TLS === '1' ? net.connect({ port, host: '127.0.0.1' }) : null;
+      const s = raw
+        ? tls.connect({ socket: raw, servername: 'localhost', ca: testCerts().caPem })
+        : net.connect({ port, host: '127.0.0.1' });
+      c.raw = raw ?? s;
       RawClient.all.add(c);
       c.sock = s;
       s.setNoDelay(true);
-      s.once('connect', resolve);
+      s.once(s instanceof tls.TLSSocket ? 'secureConnect' : 'connect', resolve);
       s.once('error', reject);
     });
     c.sock.removeAllListeners('error');
@@ -375,7 +382,7 @@ export class RawClient {
   }
 
   reset() {
-    if (typeof this.sock.resetAndDestroy === 'function') this.sock.resetAndDestroy();
+    if (typeof this.raw.resetAndDestroy === 'function') this.raw.resetAndDestroy();
     else this.sock.destroy();
   }
 }
