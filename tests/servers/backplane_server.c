@@ -4,12 +4,14 @@
  * one Redis). Honours every TINA4_* setting.
  *   /room/{room}     every message to everyone on the path (sender included)
  *   /others/{room}   every message to everyone else on the path (exclude-self)
- *   GET  /count/{rest:path}  {"cluster": n, "local": m} for the path /{rest}
+ *   GET  /count/{rest:path}  {"cluster": n, "local": m, "pid": p} for the path /{rest}
+ *                            (pid: the worker process that answered)
  *   POST /push/{rest:path}   the body pushed to /{rest} (binary with ?binary=1)
  */
 #include <stdio.h>
 #include <string.h>
 #include <tina4.h>
+#include <unistd.h>
 
 static void relay(t4_ws *ws, t4_msg msg, bool exclude_self)
 {
@@ -38,8 +40,8 @@ static void count(t4_req *req, t4_res *res)
     char path[1024];
     snprintf(path, sizeof path, "/%s", t4_req_param(req, "rest"));
     t4_res_json(res, 200,
-                json_pack("{s:I,s:I}", "cluster", (json_int_t)t4_path_connection_count(path), "local",
-                          (json_int_t)t4_path_local_connection_count(path)));
+                json_pack("{s:I,s:I,s:I}", "cluster", (json_int_t)t4_path_connection_count(path), "local",
+                          (json_int_t)t4_path_local_connection_count(path), "pid", (json_int_t)getpid()));
 }
 T4_GET("/count/{rest:path}", count)
 
