@@ -203,6 +203,7 @@ typedef struct t4_config {
     int workers;                      /* TINA4_WORKERS, 1; N > 1: N worker processes; -1: one per CPU */
     unsigned handler_warn;            /* TINA4_HANDLER_WARN, 1 s: log a handler holding the loop (workers) */
     unsigned handler_kill;            /* TINA4_HANDLER_KILL, 0 = off: replace a worker stuck this long */
+    unsigned reload_grace;            /* TINA4_RELOAD_GRACE, 1 s: a reload's old workers close WebSockets (1012) after it */
 } t4_config;
 
 /* Loads `.env` from the working directory (the real environment wins) and

@@ -88,6 +88,8 @@ void t4__config_defaults(t4_config *c)
         c->ws_backplane_max_queue = 8 * 1024 * 1024;
     if (!c->handler_warn)
         c->handler_warn = 1000;
+    if (!c->reload_grace)
+        c->reload_grace = 1000;
     if (c->workers == 0)
         c->workers = 1;
     if (c->workers < 0) { /* "auto": one worker per CPU online */
@@ -312,6 +314,7 @@ int t4_config_from_env(t4_config *c)
     }
     bad |= parse_seconds("TINA4_HANDLER_WARN", &c->handler_warn);
     bad |= parse_seconds("TINA4_HANDLER_KILL", &c->handler_kill);
+    bad |= parse_seconds("TINA4_RELOAD_GRACE", &c->reload_grace);
     t4__log_level = c->log_level;
     t4__config_defaults(c);
     return bad ? T4_EINVAL : 0;

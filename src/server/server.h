@@ -108,6 +108,11 @@ extern t4__server *t4__srv;
 bool t4__on_loop_thread(void);
 /* Unlinks a closed connection from the server's list (connection.c). */
 void t4__server_unlink(t4__conn *c);
+/* A reload's drain (runtime/reload_worker.c), in two steps: stop accepting
+ * and finish HTTP (WebSockets stay open), then, after the grace, close the
+ * WebSockets with code. A shutdown (SIGTERM) meanwhile closes them at once. */
+void t4__server_drain_http(void);
+void t4__server_close_websockets(uint16_t code);
 
 /* Output: queue a reference (takes one ref of b) and mark the connection to
  * be flushed at the end of this loop turn (corking). Returns 0 or T4_ECLOSED. */
@@ -175,8 +180,8 @@ void t4__static_on_drain(t4__conn *c);
 void t4__static_free(t4__conn *c);
 /* After a sweep of t4__ws_tick calls (releases shared sweep buffers). */
 void t4__ws_sweep_end(void);
-/* Shutdown: close every WebSocket with 1001. */
-void t4__ws_shutdown(t4__conn *c);
+/* Shutdown (1001) or the end of a reload (1012): close the WebSocket with code. */
+void t4__ws_shutdown(t4__conn *c, uint16_t code);
 /* Fires pending CLOSE events (after the current handler returns). */
 void t4__ws_fire_pending(void);
 /* Drains the cross-thread push queue. */

@@ -508,10 +508,10 @@ void t4__ws_on_disconnect(t4__conn *c)
     ws->phase = T4__WS_CLOSED;
 }
 
-void t4__ws_shutdown(t4__conn *c)
+void t4__ws_shutdown(t4__conn *c, uint16_t code)
 {
     if (c->ws)
-        t4__ws_begin_close(c->ws, 1001, "server shutting down");
+        t4__ws_begin_close(c->ws, code, code == 1012 ? "service restart" : "server shutting down");
 }
 
 static t4__sbuf *ping; /* the sweep's shared ping frame */
