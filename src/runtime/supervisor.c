@@ -47,6 +47,7 @@
 #define BURST_RESET_MS 30000
 #define POLL_MS        200  /* t4_stop's flag is polled at least this often */
 #define KILL_GRACE_MS  1000 /* after TINA4_SHUTDOWN_TIMEOUT, for the workers' own force-close */
+#define START_FAILED   3    /* a worker's exit code when t4_run failed before serving (a bad setting) */
 
 typedef struct {
     pid_t pid;           /* 0: not running */
@@ -96,7 +97,10 @@ void t4__worker_exit(int rc)
         return;
     t4__watchdog_stop();
     fflush(stdout);
-    exit(rc == 0 ? 0 : 1);
+    /* In a worker, t4_run fails only before serving (the listening socket
+     * is inherited): a setting its start-up refused, which a replacement
+     * would refuse too. */
+    exit(rc == 0 ? 0 : START_FAILED);
 }
 
 static void print_banner(const t4_config *cfg, int port)
@@ -130,6 +134,7 @@ typedef struct {
     const t4__reload_hooks *hooks;
     sigset_t old_mask;
     bool stopping;
+    bool failed; /* a worker could not start: t4_run fails once all are gone */
     uint64_t kill_at;
     bool killed;
     /* the current crash burst */
@@ -222,6 +227,11 @@ static void on_exit_of(supervisor *sv, int i, int status)
     sv->slots[i].pid = 0;
     if (sv->stopping)
         return;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == START_FAILED) {
+        sv->failed = true;
+        begin_stop(sv, "a worker could not start (see above)");
+        return;
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         /* A worker only stops cleanly when asked to: t4_stop() in it (or a
          * SIGTERM sent to it alone) means the server is to stop. */
@@ -459,5 +469,5 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
         t4_log(T4_LOG_INFO, "stopped (%lu worker crash(es) since start)", sv.total_crashes);
     else
         t4_log(T4_LOG_INFO, "stopped");
-    return 0;
+    return sv.failed ? T4_EINVAL : 0;
 }

@@ -90,9 +90,7 @@ void t4__config_defaults(t4_config *c)
         c->handler_warn = 1000;
     if (!c->reload_grace)
         c->reload_grace = 1000;
-    if (c->workers == 0)
-        c->workers = 1;
-    if (c->workers < 0) { /* "auto": one worker per CPU online */
+    if (c->workers <= 0) { /* unset or "auto": one worker per CPU online */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->workers = n > 0 ? (int)(n > 1024 ? 1024 : n) : 1;
     }

@@ -279,11 +279,23 @@ test('TINA4_RELOAD_GRACE: old workers keep their WebSockets that long, then clos
   ws.send('still here'); // the old worker still serves it during the grace
   const echoed = await new Promise((r) => ws.once('message', (d) => r(d.toString())));
   assert.equal(echoed, 'still here');
+  // A client of the new worker and one of the old share the room (the bus
+  // spans both generations during the grace).
+  const fresh = new WebSocket(srv.wsUrl('/ws/chat/room'));
+  await new Promise((r, j) => { fresh.on('open', r); fresh.on('error', j); });
+  const toOld = new Promise((r) => ws.once('message', (d) => r(d.toString())));
+  fresh.send('from the new generation');
+  assert.equal(await toOld, 'from the new generation');
+  const toNew = new Promise((r) => fresh.on('message', (d) => { if (d.toString() === 'from the old generation') r(); }));
+  ws.send('from the old generation');
+  await toNew;
   const { code, at } = await closed;
   t.diagnostic(`1012 after ${at - t0} ms`);
   assert.equal(code, 1012);
   assert.ok(at - t0 >= 750, `closed after ${at - t0} ms, before the grace`);
   assert.ok(at - t0 < 5000, `closed after ${at - t0} ms`);
+  assert.equal(fresh.readyState, WebSocket.OPEN, 'the new worker keeps its client');
+  fresh.close();
   await srv.stop();
 
   const port = String(await import('../lib/server.mjs').then((m) => m.freePort()));

@@ -13,6 +13,7 @@ test('TINA4_WORKERS=2 + redis: one link per worker, a broadcast reaches clients 
   const srv = await startServer(SERVER, {
     env: { TINA4_WORKERS: '2', TINA4_WS_BACKPLANE: 'redis', TINA4_WS_BACKPLANE_URL: redis.url, TINA4_WS_BACKPLANE_HEARTBEAT: '0.4' },
   });
+  t.after(() => srv.stop({ expect: 'any' }));
   await waitFor(() => children(srv.proc.pid).length === 2, { what: '2 workers' });
   await waitFor(() => connected(srv) === 2, { what: 'a link from each worker' });
 
@@ -21,11 +22,13 @@ test('TINA4_WORKERS=2 + redis: one link per worker, a broadcast reaches clients 
   for (let i = 0; i < 16; i++) cs.push(await open(srv.wsUrl('/room/spread')));
   const countNow = async () => JSON.parse((await getFresh(srv.url('/count/room/spread'))).body);
   await waitFor(async () => (await countNow()).cluster === 16, { what: 'cluster count 16' });
+  // Fresh requests land on either worker: every local count seen is short
+  // of 16 and not 0 when both workers hold some (8 and 8 look the same).
   const locals = new Set();
-  for (let i = 0; i < 40 && locals.size < 2; i++) locals.add((await countNow()).local);
+  for (let i = 0; i < 40; i++) locals.add((await countNow()).local);
   t.diagnostic(`local counts seen: ${[...locals].join(', ')}`);
-  assert.equal(locals.size, 2, 'the clients are on two workers');
-  assert.ok([...locals].every((n) => n < 16));
+  assert.ok([...locals].every((n) => n > 0 && n < 16), 'the clients are on two workers');
+  if (locals.size === 2) assert.equal([...locals].reduce((a, b) => a + b), 16);
 
   cs[0].send('hello all');
   for (const c of cs) assert.equal((await c.next()).data, 'hello all');
