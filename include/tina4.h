@@ -200,10 +200,10 @@ typedef struct t4_config {
     bool debug;                       /* TINA4_DEBUG: error details in 500 pages, template reload */
     int log_level;                    /* TINA4_LOG_LEVEL: 0 error..3 debug, 2   */
     bool quiet_banner;                /* do not print the start-up banner       */
-    int workers;                      /* TINA4_WORKERS, 0 or -1 (auto): one per CPU; 1: one process, no supervisor */
+    int workers;                      /* TINA4_WORKERS, 0 or -1 = auto: one per CPU; 1: one process */
     unsigned handler_warn;            /* TINA4_HANDLER_WARN, 1 s: log a handler holding the loop (workers) */
     unsigned handler_kill;            /* TINA4_HANDLER_KILL, 0 = off: replace a worker stuck this long */
-    unsigned reload_grace;            /* TINA4_RELOAD_GRACE, 1 s: a reload's old workers close WebSockets (1012) after it */
+    unsigned reload_grace;            /* TINA4_RELOAD_GRACE, 1 s: old workers' WebSockets get 1012 after it */
 } t4_config;
 
 /* Loads `.env` from the working directory (the real environment wins) and
