@@ -50,7 +50,8 @@ async function waitPort(port) {
 
 const procs = [];
 function run(cmd, args, env = {}) {
-  const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // One process per instance unless asked (the default is one worker per CPU).
+  const p = spawn(cmd, args, { env: { TINA4_WORKERS: '1', ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   p.err = '';
   p.stderr.on('data', (d) => { p.err += d; });
   procs.push(p);

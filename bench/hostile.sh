@@ -21,7 +21,8 @@ server="$root/$build/bench/tina4-bench-server"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 run() { # env... -- script args...
-    TINA4_HOST=127.0.0.1 TINA4_PORT=$port TINA4_LOG_LEVEL=error env "$@" "$server" >/dev/null 2>&1 &
+    # One process (its RSS is what is measured), unless TINA4_WORKERS says otherwise.
+    TINA4_HOST=127.0.0.1 TINA4_PORT=$port TINA4_LOG_LEVEL=error TINA4_WORKERS=${TINA4_WORKERS:-1} env "$@" "$server" >/dev/null 2>&1 &
     local pid=$!
     for _ in $(seq 100); do
         (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break

@@ -17,6 +17,9 @@
 set -uo pipefail
 
 BUILD=${1:-build}
+# One server process (pinned to CPU 0) unless asked: the tables compare one
+# loop with one Node or Python process (the default is one worker per CPU).
+export TINA4_WORKERS=${TINA4_WORKERS:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac

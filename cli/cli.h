@@ -14,6 +14,7 @@ int t4_cli_dev_cert(void);
 int t4_cli_init(int argc, char **argv);
 int t4_cli_render(int argc, char **argv);
 int t4_cli_build(int argc, char **argv);
+int t4_cli_reload(int argc, char **argv);
 
 /* Prints the usage of command cmd (NULL: the whole command) to f; returns 0,
  * or -1 if there is no such command. */
@@ -30,6 +31,16 @@ int t4_cli_unknown(const char *cmd, const char *what, const char *word, const ch
 /* Runs argv (argv[0] looked up in PATH) and waits; returns its exit status,
  * or -1 if it could not start or died by a signal. */
 int t4_cli_run(char *const argv[]);
+
+/* The .c files under src/routes/ (all folders), sorted; owned by the next
+ * call. Returns 0, or -1 if there is none (or no src/routes/). */
+int t4_cli_route_sources(char ***files, size_t *n);
+/* Brings the route module up to date (cli/routes_build.c): compiles the
+ * files that changed, links (unless that module exists already) and checks
+ * that it loads. module: its absolute path. Returns 0, or 1 after printing
+ * the compiler's output. CC, CFLAGS, LDFLAGS and LDLIBS come from the
+ * environment (.env included). */
+int t4_cli_routes_build(char *module, size_t cap);
 
 /* The folder holding tina4.h for compiling route modules, or NULL; and the
  * folder holding libtina4, or NULL. Looked up next to the binary first

@@ -6,7 +6,8 @@
 #include <string.h>
 #include <tina4.h>
 
-static const char *const command_names[] = {"serve", "build", "init", "render", "version", "help", NULL};
+static const char *const command_names[] = {"serve",  "reload",  "build", "init",
+                                            "render", "version", "help",  NULL};
 static const char *const global_options[] = {"--help", "--version", "-h", NULL};
 
 static int version(void)
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
                                                   : t4_cli_unknown("tina4", "command", cmd, command_names);
     if (strcmp(cmd, "serve") == 0)
         return t4_cli_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "reload") == 0)
+        return t4_cli_reload(argc - 1, argv + 1);
     if (strcmp(cmd, "init") == 0)
         return t4_cli_init(argc - 1, argv + 1);
     if (strcmp(cmd, "build") == 0)

@@ -2,6 +2,7 @@
 /* Running the system compiler for `tina4 serve` and `tina4 build`. */
 #include "cli.h"
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,6 +14,11 @@ int t4_cli_run(char *const argv[])
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        /* The supervisor blocks the signals it takes synchronously; the
+         * compiler must get a Ctrl+C as usual. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         execvp(argv[0], argv);
         fprintf(stderr, "tina4: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);

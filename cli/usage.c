@@ -8,15 +8,24 @@ static const struct {
     const char *name;
     const char *text;
 } commands[] = {
-    {"serve", "usage: tina4 serve [--host H] [--port P] [--dev-cert]\n\n"
-              "In a project folder (made by `tina4 init NAME`): compiles src/routes/*.c into\n"
-              ".tina4/routes.so with the system compiler ($CC, default cc), loads it and\n"
-              "serves HTTP and WebSocket on one port. Settings come from the environment and\n"
-              "./.env (TINA4_HOST, default 0.0.0.0; TINA4_PORT, default 7145); the flags win.\n\n"
+    {"serve", "usage: tina4 serve [--host H] [--port P] [--watch] [--dev-cert]\n\n"
+              "In a project folder (made by `tina4 init NAME`): compiles the C files under\n"
+              "src/routes/ (all folders) with the system compiler ($CC, default cc; $CFLAGS,\n"
+              "$LDFLAGS and $LDLIBS, from the environment or ./.env, e.g. LDLIBS=-lsqlite3)\n"
+              "into a module under .tina4/, and serves HTTP and WebSocket on one port. Only\n"
+              "changed files are compiled again. Settings come from the environment and\n"
+              "./.env (TINA4_HOST, default 0.0.0.0; TINA4_PORT, default 7145); the flags win.\n"
+              "SIGHUP or `tina4 reload` rebuilds and restarts the workers without closing the\n"
+              "port; a failed build keeps the running one.\n\n"
               "  --host H   address to listen on (127.0.0.1: this machine only)\n"
               "  --port P   port (0: any free port)\n"
-              "  --dev-cert serve https/wss with a local CA and localhost certificate, made\n"
-              "             once under .tina4/ (prints how to trust the CA)\n"},
+              "  --watch    reload when a file under src/routes/ changes; templates and\n"
+              "             src/public/ show changes at once (TINA4_DEBUG=true and\n"
+              "             TINA4_STATIC_CACHE_CONTROL=no-cache unless set)\n"},
+    {"reload", "usage: tina4 reload\n\n"
+               "In a project folder: makes every `tina4 serve` running there rebuild its routes\n"
+               "and restart its workers (SIGHUP). Connections keep being accepted; WebSockets\n"
+               "of the old workers close with 1012 after TINA4_RELOAD_GRACE.\n"},
     {"build", "usage: tina4 build [-o FILE]\n\n"
               "In a project folder: links the C files under src/routes/ (all folders) with\n"
               "libtina4 statically into one program, ./app (or FILE). It needs no compiler and\n"
@@ -55,7 +64,9 @@ int t4_cli_usage(const char *cmd, FILE *f)
             "tina4 %s: the Tina4 real-time web stack in C\n\n"
             "usage:\n"
             "  tina4 init NAME                     create a project folder NAME\n"
-            "  tina4 serve [--host H] [--port P]   compile src/routes/*.c and serve HTTP + WebSocket\n"
+            "  tina4 serve [--host H] [--port P] [--watch]\n"
+            "                                      compile src/routes/ and serve HTTP + WebSocket\n"
+            "  tina4 reload                        rebuild and restart the serve of this folder\n"
             "  tina4 build [-o FILE]               link the project into one program, ./app\n"
             "  tina4 render TEMPLATE [--data FILE.json] [--templates DIR]\n"
             "                                      render a Frond template to stdout\n"

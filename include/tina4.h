@@ -242,7 +242,7 @@ typedef struct t4_config {
     bool debug;                       /* TINA4_DEBUG: error details in 500 pages, template reload */
     int log_level;                    /* TINA4_LOG_LEVEL: 0 error..3 debug, 2   */
     bool quiet_banner;                /* do not print the start-up banner       */
-    int workers;                      /* TINA4_WORKERS, 1; N > 1: N worker processes; -1: one per CPU */
+    int workers;                      /* TINA4_WORKERS, 0 or -1 = auto: one per CPU; 1: one process */
     unsigned handler_warn;            /* TINA4_HANDLER_WARN, 1 s: log a handler holding the loop (workers) */
     unsigned handler_kill;            /* TINA4_HANDLER_KILL, 0 = off: replace a worker stuck this long */
     size_t ws_history_memory;         /* TINA4_WS_HISTORY_MEMORY, 64 MiB: all message history */
@@ -251,6 +251,7 @@ typedef struct t4_config {
     bool tls_redirect;                /* TINA4_TLS_REDIRECT: plain HTTP on the TLS port gets 308 to https */
     unsigned tls_handshake_timeout;   /* TINA4_TLS_HANDSHAKE_TIMEOUT, 10 s      */
     bool tls_no_ktls;                 /* TINA4_TLS_KTLS=false: never ask for kernel TLS */
+    unsigned reload_grace;            /* TINA4_RELOAD_GRACE, 1 s: old workers' WebSockets get 1012 after it */
 } t4_config;
 
 /* Loads `.env` from the working directory (the real environment wins) and

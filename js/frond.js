@@ -37,6 +37,8 @@
  * i.e. "equal jitter": a uniformly random delay in [half, whole) of the
  * capped exponential. Defaults give 1.5-3 s, 3-6 s, 6-12 s, 12-24 s, then
  * 15-30 s for every later attempt (the ten default waits total 2-4 minutes).
+ * A close with 1012 (Service Restart: the server is reloading and its new
+ * workers already accept) makes the first attempt at once, with no delay.
  * After maxReconnectAttempts attempts have failed, "reconnect_failed" is
  * emitted once and the client stays closed. close() stops reconnecting.
  * Details and the test list: docs/FROND_JS.md.
@@ -372,14 +374,14 @@
         if (!this._stopped && !o.reconnect) this._stopped = true;
         if (giveUp) this._stopped = true;
         this._emit("close", code, reason, retry);
-        if (retry && !this._stopped) this._schedule();
+        if (retry && !this._stopped) this._schedule(code === 1012);
         else if (giveUp) this._emit("reconnect_failed");
     };
 
-    proto._schedule = function () {
+    proto._schedule = function (restart) {
         var self = this;
         var n = ++this._attempt;
-        var delay = reconnectDelay(n, this.options);
+        var delay = restart && n === 1 ? 0 : reconnectDelay(n, this.options);
         this._timer = setTimeout(function () {
             self._timer = null;
             if (self._stopped) return;

@@ -39,30 +39,35 @@ echo "$diff_out"
 if grep -q '^skipped' <<<"$diff_out"; then skipped "Frond vs Twig differential ($(grep '^skipped' <<<"$diff_out"))"; fi
 
 # Per directory: node's --test-timeout bounds each test file as a whole (and
-# each test in it), so it must cover the slowest file of the directory.
+# each test in it), so it must cover the slowest file of the directory. Every
+# server runs one process (tests/lib/server.mjs pins TINA4_WORKERS=1) except
+# in the tests of workers; the integration directory then runs a second time
+# with 2 workers per server (T4_WORKERS=2), skipping the tests of one
+# process's own state (oneProcess() in tests/lib/server.mjs).
 tap=$(mktemp)
 trap 'rm -f "$tap"' EXIT
 failed=0
+# Each spec: directory[@tls]:seconds per file:TINA4_WORKERS per server.
 # conformance@tls: the conformance suite again, every server and client over
-# TLS (T4_CONFORMANCE_TLS=1, tests/conformance/lib).
-for spec in integration:240 conformance:90 conformance@tls:90 tls:120 backplane:120 frondjs:60 browser:150; do
-  name=${spec%%:*}
+# TLS (T4_CONFORMANCE_TLS=1, tests/conformance/lib). integration twice: with
+# one process, then with 2 workers per server.
+for spec in integration:240:1 integration:240:2 conformance:90:1 conformance@tls:90:1 tls:120:1 backplane:120:1 frondjs:60:1 browser:150:1; do
+  IFS=: read -r name secs workers <<<"$spec"
   d=tests/${name%%@*}
-  secs=${spec##*:}
   if [ "$name" != "${name%@tls}" ]; then export T4_CONFORMANCE_TLS=1; else unset T4_CONFORMANCE_TLS; fi
   [ -d "$d" ] || continue
   mapfile -t files < <(find "$d" -name '*.test.mjs' | sort) # subfolders too
   [ ${#files[@]} -gt 0 ] || continue
-  echo "== $name: ${#files[@]} node test file(s), ${secs} s per file"
+  echo "== $name: ${#files[@]} node test file(s), ${secs} s per file, TINA4_WORKERS=$workers"
   # spec output for the log, TAP on the side to count skipped tests
-  if ! node --test --test-concurrency=2 --test-timeout=$((secs * 1000)) \
+  if ! T4_WORKERS=$workers node --test --test-concurrency=2 --test-timeout=$((secs * 1000)) \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"; then
     failed=1
   fi
   while IFS= read -r line; do
     skipped "$d: ${line#*ok * - }"
-  done < <(grep -E '^ *ok [0-9]+ - .* # SKIP' "$tap" || true)
+  done < <(grep -E '^ *ok [0-9]+ - .* # SKIP' "$tap" | grep -v '# SKIP one process only' || true)
   todo=$(grep -cE '^ *(not )?ok [0-9]+ - .* # TODO' "$tap" || true)
   if [ "$todo" -gt 0 ]; then
     echo "!! $d: $todo test(s) marked TODO (known bugs, not counted as failures):" >&2

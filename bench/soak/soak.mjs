@@ -130,6 +130,8 @@ const server = spawn(bin, [], {
     TINA4_PORT: String(port),
     TINA4_PUBLIC: path.join(work, 'public'),
     TINA4_LOG_LEVEL: process.env.TINA4_LOG_LEVEL || 'warn',
+    // One process: the RSS and descriptor checks read that process.
+    TINA4_WORKERS: process.env.TINA4_WORKERS || '1',
     // A small quarantine keeps an ASan build's RSS from climbing for minutes
     // as freed memory queues up; leaks are still reported at exit.
     ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:quarantine_size_mb=16:abort_on_error=0:exitcode=86',

@@ -70,6 +70,7 @@ static struct {
     bool active;
     uv_loop_t *loop;
     int slot, nslots;
+    int own_lo, own_hi; /* the slots of this worker's generation: [own_lo, own_hi) */
     char token[T4__BUS_TOKEN_LEN + 1];
     int lfd;
     uv_poll_t lpoll;
@@ -79,6 +80,7 @@ static struct {
     blink *all;
     size_t max_queue, max_frame;
     bool linked_logged;
+    bool unlistened; /* retiring after a reload: our name is for the next generation */
     t4__drops drops;
 } bus = {.lfd = -1};
 
@@ -266,12 +268,12 @@ static void check_linked(void)
 {
     if (bus.linked_logged)
         return;
-    for (int i = 0; i < bus.nslots; i++)
+    for (int i = bus.own_lo; i < bus.own_hi; i++)
         if (i != bus.slot && (!bus.out[i] || !bus.in[i]))
             return;
     bus.linked_logged = true;
     t4_log(T4_LOG_INFO, "bus: worker %d (slot %d) linked to its %d peer(s)", (int)getpid(), bus.slot,
-           bus.nslots - 1);
+           bus.own_hi - bus.own_lo - 1);
 }
 
 static void on_link_closed(uv_handle_t *h)
@@ -538,11 +540,13 @@ static int listen_now(void)
 static void on_tick(uv_timer_t *t)
 {
     (void)t;
-    if (bus.lfd < 0)
+    if (bus.lfd < 0 && !bus.unlistened)
         listen_now();
     for (int i = 0; i < bus.nslots; i++) {
         blink *l = bus.out[i];
-        if (i != bus.slot && !l)
+        /* Only our own generation is retried: the other's slots are empty
+         * except during a reload, whose workers say hello by themselves. */
+        if (i != bus.slot && !l && i >= bus.own_lo && i < bus.own_hi)
             connect_out(i);
         else if (l && l->resync && l->pipe.write_queue_size <= bus.max_queue / 2) {
             l->resync = false; /* a count lost with no write left to drain (no memory then) */
@@ -559,8 +563,8 @@ static void on_tick(uv_timer_t *t)
 int t4__bus_start(uv_loop_t *loop, const t4_config *cfg)
 {
     const char *token;
-    int slot, nslots;
-    if (!t4__worker_bus(&slot, &nslots, &token) || nslots < 2)
+    int slot, nslots, group;
+    if (!t4__worker_bus(&slot, &nslots, &group, &token) || nslots < 2)
         return 0;
 #ifndef __linux__
     t4_log(T4_LOG_WARN, "bus: no local bus on this system (it needs Linux's abstract sockets): broadcasts "
@@ -570,6 +574,9 @@ int t4__bus_start(uv_loop_t *loop, const t4_config *cfg)
     bus.loop = loop;
     bus.slot = slot;
     bus.nslots = nslots;
+    bus.own_lo = slot / group * group;
+    bus.own_hi = bus.own_lo + group;
+    bus.unlistened = false;
     snprintf(bus.token, sizeof bus.token, "%s", token);
     bus.max_queue = cfg->ws_backplane_max_queue ? cfg->ws_backplane_max_queue : 8 * 1024 * 1024;
     size_t max_path = cfg->http_max_header ? cfg->http_max_header : 16 * 1024;
@@ -601,6 +608,15 @@ static void on_listener_closed(uv_handle_t *h)
     bus.lfd = -1;
 }
 
+void t4__bus_unlisten(void)
+{
+    if (!bus.active || bus.unlistened)
+        return;
+    bus.unlistened = true;
+    if (bus.lfd >= 0)
+        uv_close((uv_handle_t *)&bus.lpoll, on_listener_closed);
+}
+
 void t4__bus_stop(void)
 {
     if (!bus.active)
@@ -610,7 +626,7 @@ void t4__bus_stop(void)
     while (bus.all)
         link_close(bus.all, NULL);
     uv_close((uv_handle_t *)&bus.tick, NULL);
-    if (bus.lfd >= 0)
+    if (bus.lfd >= 0 && !bus.unlistened)
         uv_close((uv_handle_t *)&bus.lpoll, on_listener_closed);
     free(bus.out);
     free(bus.in);

@@ -27,6 +27,9 @@
 /* Returns 0 (also when this process is not a worker) or T4_EIO. */
 int t4__bus_start(uv_loop_t *loop, const t4_config *cfg);
 void t4__bus_stop(void);
+/* A worker retiring after a reload frees its name for the next generation
+ * (its links stay until it stops). */
+void t4__bus_unlisten(void);
 bool t4__bus_active(void);
 /* The supervisor's token (T4__BUS_TOKEN_LEN hex chars) while active, else
  * NULL: every worker's backplane instance id starts with it, which is how

@@ -375,8 +375,9 @@ static bool drained(t4__conn *c)
     return c->stream != NULL;
 }
 
-static void on_shutdown(t4__conn *c)
+static void on_shutdown(t4__conn *c, uint16_t code)
 {
+    (void)code; /* a WebSocket's */
     if (c->http)
         return; /* a request is arriving: its response says Connection: close */
     if (c->out_bytes == 0 && !c->writing && !c->stream && !c->tp->pending(c))

@@ -73,8 +73,9 @@ static void tick(t4__conn *c, uint64_t now)
         t4__conn_close_now(c); /* no whole head in time */
 }
 
-static void shutdown_conn(t4__conn *c)
+static void shutdown_conn(t4__conn *c, uint16_t code)
 {
+    (void)code;
     t4__conn_close_graceful(c);
 }
 

@@ -12,9 +12,20 @@
  * the minimum) once BURST_RESET_MS passed without a crash or a restart. The
  * first crash of a burst is logged; later ones are counted (each worker's
  * own crash report is in the log regardless).
+ *
+ * Reloads (SIGHUP with reload hooks, i.e. tina4 serve, or the hooks' poll):
+ * generations of workers; without hooks SIGHUP only makes every worker
+ * reload its TLS certificate (forward_sighup). The
+ * slots are twice the workers; the current generation uses one half, and a
+ * reload starts the next generation in the other half, then retires the
+ * current one (SIGUSR2: stop accepting, finish, 1012 after the grace). A
+ * retiring worker is no longer in a slot: it is not replaced, and it is
+ * killed if it outlives its bound (TINA4_RELOAD_GRACE + the shutdown
+ * timeout + a second).
  */
 #include "runtime/supervisor.h"
 #include "runtime/crash.h"
+#include "runtime/reload.h"
 #include "runtime/symbols.h"
 #include "runtime/watchdog.h"
 #include "server/listener.h"
@@ -38,6 +49,7 @@
 #define BURST_RESET_MS 30000
 #define POLL_MS        200  /* t4_stop's flag is polled at least this often */
 #define KILL_GRACE_MS  1000 /* after TINA4_SHUTDOWN_TIMEOUT, for the workers' own force-close */
+#define START_FAILED   3    /* a worker's exit code when t4_run failed before serving (a bad setting) */
 
 typedef struct {
     pid_t pid;           /* 0: not running */
@@ -49,8 +61,8 @@ typedef struct {
 static struct {
     bool active;
     int fd, port;
-    int slot, nslots; /* which of the supervisor's slots, and how many */
-} worker = {false, -1, 0, -1, 0};
+    int slot, nslots, group; /* which of the supervisor's slots, how many, a generation's size */
+} worker = {false, -1, 0, -1, 0, 0};
 
 /* Names this supervisor's local bus (backplane/bus.h): random, so servers
  * on one machine (or in containers sharing a network namespace) never meet. */
@@ -63,12 +75,13 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-bool t4__worker_bus(int *index, int *nslots, const char **token)
+bool t4__worker_bus(int *index, int *nslots, int *group, const char **token)
 {
     if (!worker.active)
         return false;
     *index = worker.slot;
     *nslots = worker.nslots;
+    *group = worker.group;
     *token = bus_token;
     return true;
 }
@@ -86,7 +99,10 @@ void t4__worker_exit(int rc)
         return;
     t4__watchdog_stop();
     fflush(stdout);
-    exit(rc == 0 ? 0 : 1);
+    /* In a worker, t4_run fails only before serving (the listening socket
+     * is inherited): a setting its start-up refused, which a replacement
+     * would refuse too. */
+    exit(rc == 0 ? 0 : START_FAILED);
 }
 
 static void print_banner(const t4_config *cfg, int port)
@@ -96,17 +112,31 @@ static void print_banner(const t4_config *cfg, int port)
     printf("  Tina4 C v%s\n", T4_VERSION);
     printf("  HTTP server running at http://%s:%d\n", cfg->host, port);
     printf("  WebSocket server running at ws://%s:%d\n", cfg->host, port);
-    printf("  %d worker processes\n", cfg->workers);
+    if (cfg->workers > 1)
+        printf("  %d worker processes\n", cfg->workers);
     printf("  Press Ctrl+C to stop\n");
     fflush(stdout);
 }
 
+/* A worker of a past generation, finishing after a reload. */
+typedef struct {
+    pid_t pid;
+    uint64_t kill_at;
+    bool killed;
+} retiree;
+
 typedef struct {
     t4_config *cfg;
     int fd, port;
-    slot *slots;
+    slot *slots; /* [2 * workers]: the current generation is [half * workers, + workers) */
+    int half;
+    retiree *retiring;
+    size_t nretiring, capretiring;
+    unsigned long reloads;
+    const t4__reload_hooks *hooks;
     sigset_t old_mask;
     bool stopping;
+    bool failed; /* a worker could not start: t4_run fails once all are gone */
     uint64_t kill_at;
     bool killed;
     /* the current crash burst */
@@ -132,13 +162,22 @@ static bool spawn(supervisor *sv, int i)
         if (getppid() != parent) /* ...unless it died before that call */
             _exit(0);
         sigprocmask(SIG_SETMASK, &sv->old_mask, NULL);
+        /* A terminal's hangup reaches the whole process group: the
+         * supervisor reloads; a worker must not die of it (with TLS, the
+         * server's own SIGHUP handler reloads the certificate instead). */
+        signal(SIGHUP, SIG_IGN);
+        free(sv->retiring); /* the supervisor's bookkeeping, not the worker's */
+        sv->retiring = NULL;
         worker.active = true;
         worker.fd = sv->fd;
         worker.port = sv->port;
         worker.slot = i;
-        worker.nslots = sv->cfg->workers;
+        worker.nslots = 2 * sv->cfg->workers;
+        worker.group = sv->cfg->workers;
         sv->cfg->quiet_banner = true;
         t4__crash_install();
+        if (sv->hooks && sv->hooks->worker_init && sv->hooks->worker_init(sv->hooks->ctx) != 0)
+            _exit(1); /* said why; the supervisor retries with the backoff */
         t4__watchdog_start(sv->cfg->handler_warn, sv->cfg->handler_kill, parent);
         return true;
     }
@@ -160,11 +199,15 @@ static void begin_stop(supervisor *sv, const char *why)
     sv->stopping = true;
     sv->kill_at = now_ms() + sv->cfg->shutdown_timeout + KILL_GRACE_MS;
     int live = 0;
-    for (int i = 0; i < sv->cfg->workers; i++)
+    for (int i = 0; i < 2 * sv->cfg->workers; i++)
         if (sv->slots[i].pid > 0) {
             kill(sv->slots[i].pid, SIGTERM);
             live++;
         }
+    for (size_t i = 0; i < sv->nretiring; i++) {
+        kill(sv->retiring[i].pid, SIGTERM); /* ends its grace: WebSockets close now */
+        live++;
+    }
     t4_log(T4_LOG_INFO, "%s: stopping %d worker(s)", why, live);
 }
 
@@ -187,6 +230,11 @@ static void on_exit_of(supervisor *sv, int i, int status)
     sv->slots[i].pid = 0;
     if (sv->stopping)
         return;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == START_FAILED) {
+        sv->failed = true;
+        begin_stop(sv, "a worker could not start (see above)");
+        return;
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         /* A worker only stops cleanly when asked to: t4_stop() in it (or a
          * SIGTERM sent to it alone) means the server is to stop. */
@@ -216,7 +264,7 @@ static void on_exit_of(supervisor *sv, int i, int status)
 
 static void kill_stuck(supervisor *sv, pid_t pid)
 {
-    for (int i = 0; i < sv->cfg->workers; i++)
+    for (int i = 0; i < 2 * sv->cfg->workers; i++)
         if (pid > 0 && sv->slots[i].pid == pid && !sv->stopping) {
             sv->slots[i].stuck = true;
             kill(pid, SIGKILL);
@@ -228,31 +276,128 @@ static void reap(supervisor *sv)
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (int i = 0; i < sv->cfg->workers; i++)
+        for (int i = 0; i < 2 * sv->cfg->workers; i++)
             if (sv->slots[i].pid == pid)
                 on_exit_of(sv, i, status);
+        for (size_t i = 0; i < sv->nretiring; i++)
+            if (sv->retiring[i].pid == pid) { /* a past generation's worker is done */
+                sv->retiring[i] = sv->retiring[--sv->nretiring];
+                break;
+            }
     }
 }
 
 static int live_workers(const supervisor *sv)
 {
-    int n = 0;
-    for (int i = 0; i < sv->cfg->workers; i++)
+    int n = (int)sv->nretiring;
+    for (int i = 0; i < 2 * sv->cfg->workers; i++)
         n += sv->slots[i].pid > 0;
     return n;
 }
 
+static bool retire(supervisor *sv, pid_t pid, uint64_t now)
+{
+    if (sv->nretiring == sv->capretiring) {
+        size_t cap = sv->capretiring ? sv->capretiring * 2 : 8;
+        retiree *r = realloc(sv->retiring, cap * sizeof *r);
+        if (!r)
+            return false;
+        sv->retiring = r;
+        sv->capretiring = cap;
+    }
+    uint64_t bound = (uint64_t)sv->cfg->reload_grace + sv->cfg->shutdown_timeout + KILL_GRACE_MS;
+    sv->retiring[sv->nretiring++] = (retiree){pid, now + bound, false};
+    kill(pid, SIGUSR2);
+    return true;
+}
+
+/* A reload: build (if there is a hook), start the next generation in the
+ * other half of the slots, retire the current one. Returns true in a new
+ * worker (which then serves). */
+static bool reload(supervisor *sv, const char *why)
+{
+    if (sv->stopping)
+        return false;
+    t4_log(T4_LOG_INFO, "reload (%s)", why);
+    if (sv->hooks && sv->hooks->build && sv->hooks->build(sv->hooks->ctx) != 0) {
+        t4_log(T4_LOG_ERROR, "reload: the build failed; the current workers go on serving the last good one");
+        return false;
+    }
+    /* Workers retired by an earlier reload hold the bus names of the half
+     * we are about to use: their grace ends now (a second SIGUSR2). */
+    for (size_t i = 0; i < sv->nretiring; i++)
+        kill(sv->retiring[i].pid, SIGUSR2);
+    int n = sv->cfg->workers, old = sv->half;
+    sv->half ^= 1;
+    for (int i = sv->half * n; i < sv->half * n + n; i++) {
+        sv->slots[i] = (slot){0};
+        if (spawn(sv, i))
+            return true;
+    }
+    /* The new workers are polling the listening socket (or about to: a
+     * connection waits in its queue meanwhile); the old ones stop now. */
+    uint64_t now = now_ms();
+    int retired = 0;
+    for (int i = old * n; i < old * n + n; i++) {
+        if (sv->slots[i].pid > 0 && retire(sv, sv->slots[i].pid, now))
+            retired++;
+        else if (sv->slots[i].pid > 0)
+            kill(sv->slots[i].pid, SIGTERM); /* no memory to track it: stop it plainly */
+        sv->slots[i] = (slot){0};
+    }
+    sv->reloads++;
+    t4_log(T4_LOG_INFO,
+           "reload %lu: %d new worker(s); %d old worker(s) finishing (WebSockets get 1012 in %u ms)",
+           sv->reloads, n, retired, sv->cfg->reload_grace);
+    return false;
+}
+
+/* SIGHUP to a program with no reload hooks (an app, not tina4 serve): its
+ * routes cannot change (the workers are forks of this very image), so a new
+ * generation would only cost every WebSocket a 1012. What can change is the
+ * TLS certificate: each current worker reloads it in place, keeping every
+ * connection (templates and public files are read live anyway). */
+static void forward_sighup(supervisor *sv)
+{
+    int n = sv->cfg->workers;
+    t4_log(T4_LOG_INFO, "received SIGHUP: the workers reload the TLS certificate (routes are built in)");
+    for (int i = sv->half * n; i < sv->half * n + n; i++)
+        if (sv->slots[i].pid > 0)
+            kill(sv->slots[i].pid, SIGHUP);
+}
+
+/* Kills retiring workers past their bound; returns the ms until the next
+ * such deadline (at most cap). */
+static uint64_t check_retiring(supervisor *sv, uint64_t now, uint64_t cap)
+{
+    for (size_t i = 0; i < sv->nretiring; i++) {
+        retiree *r = &sv->retiring[i];
+        if (r->killed)
+            continue;
+        if (now >= r->kill_at) {
+            r->killed = true;
+            t4_log(T4_LOG_WARN, "reload: old worker %d still running past its bound; killing it",
+                   (int)r->pid);
+            kill(r->pid, SIGKILL);
+        } else if (r->kill_at - now < cap) {
+            cap = r->kill_at - now;
+        }
+    }
+    return cap;
+}
+
 int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
 {
-    if (cfg->workers <= 1)
+    const t4__reload_hooks *hooks = t4__reload_hooks_get();
+    if (cfg->workers <= 1 && !hooks) /* one worker: no supervisor, unless it rebuilds on reloads */
         return T4__SERVE_HERE;
     static slot *slots; /* static: a worker's copy stays reachable, not a leak */
-    supervisor sv = {.cfg = cfg, .fd = -1};
+    supervisor sv = {.cfg = cfg, .fd = -1, .hooks = hooks};
     int rc = t4__listener_bind(cfg->host, cfg->port, &sv.fd, &sv.port);
     if (rc != 0)
         return rc;
     free(slots);
-    slots = sv.slots = calloc((size_t)cfg->workers, sizeof *sv.slots);
+    slots = sv.slots = calloc(2 * (size_t)cfg->workers, sizeof *sv.slots);
     if (!slots) {
         close(sv.fd);
         return T4_ENOMEM;
@@ -264,8 +409,8 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
     bus_token[T4__BUS_TOKEN_LEN] = '\0';
     t4__symbols_load(); /* once, for every worker's crash reports (a restart stays fast) */
     print_banner(cfg, sv.port);
-    t4_log(T4_LOG_INFO, "supervisor %d: %d workers on %s:%d", (int)getpid(), cfg->workers, cfg->host,
-           sv.port);
+    t4_log(T4_LOG_INFO, "supervisor %d: %d worker(s) on %s:%d (SIGHUP reloads)", (int)getpid(), cfg->workers,
+           cfg->host, sv.port);
 
     sigset_t set;
     sigemptyset(&set);
@@ -273,6 +418,7 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGUSR1); /* a worker's watchdog: "kill me, I am stuck" */
+    sigaddset(&set, SIGHUP);  /* reload */
     sigprocmask(SIG_BLOCK, &set, &sv.old_mask);
 
     for (int i = 0; i < cfg->workers; i++)
@@ -285,7 +431,8 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
         uint64_t now = now_ms();
         uint64_t wait = POLL_MS;
         if (!sv.stopping) {
-            for (int i = 0; i < cfg->workers; i++) {
+            wait = check_retiring(&sv, now, wait);
+            for (int i = sv.half * cfg->workers; i < (sv.half + 1) * cfg->workers; i++) {
                 if (sv.slots[i].pid != 0)
                     continue;
                 if (sv.slots[i].respawn_at <= now) {
@@ -303,9 +450,11 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
                 sv.killed = true;
                 t4_log(T4_LOG_WARN, "shutdown timeout: killing %d worker(s) still running",
                        live_workers(&sv));
-                for (int i = 0; i < cfg->workers; i++)
+                for (int i = 0; i < 2 * cfg->workers; i++)
                     if (sv.slots[i].pid > 0)
                         kill(sv.slots[i].pid, SIGKILL);
+                for (size_t i = 0; i < sv.nretiring; i++)
+                    kill(sv.retiring[i].pid, SIGKILL);
             } else if (!sv.killed && sv.kill_at - now < wait) {
                 wait = sv.kill_at - now;
             }
@@ -313,21 +462,31 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
         struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
         siginfo_t si;
         int sig = sigtimedwait(&set, &si, &ts);
-        if (sig == SIGUSR1)
-            kill_stuck(&sv, si.si_pid);
-        else if (sig == SIGTERM || sig == SIGINT)
+        if (sig == SIGTERM || sig == SIGINT) {
             begin_stop(&sv, sig == SIGTERM ? "received SIGTERM" : "received SIGINT");
-        else if (*stop_flag)
+        } else if (*stop_flag) {
             begin_stop(&sv, "stop requested");
+        } else if (sig == SIGUSR1) {
+            kill_stuck(&sv, si.si_pid);
+        } else if (sig == SIGHUP && !sv.hooks) {
+            forward_sighup(&sv);
+        } else if (sig == SIGHUP) {
+            if (reload(&sv, "SIGHUP"))
+                return T4__SERVE_HERE;
+        } else if (!sv.stopping && sv.hooks && sv.hooks->poll && sv.hooks->poll(sv.hooks->ctx)) {
+            if (reload(&sv, "a source file changed"))
+                return T4__SERVE_HERE;
+        }
     }
     close(sv.fd);
     *stop_flag = 0; /* the next t4_run starts afresh */
     sigprocmask(SIG_SETMASK, &sv.old_mask, NULL);
     free(slots);
     slots = NULL;
+    free(sv.retiring);
     if (sv.total_crashes)
         t4_log(T4_LOG_INFO, "stopped (%lu worker crash(es) since start)", sv.total_crashes);
     else
         t4_log(T4_LOG_INFO, "stopped");
-    return 0;
+    return sv.failed ? T4_EINVAL : 0;
 }

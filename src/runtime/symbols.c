@@ -128,6 +128,35 @@ void t4__symbols_load(void)
         qsort(syms, nsyms, sizeof *syms, by_address);
 }
 
+typedef struct {
+    const char *path;
+    uintptr_t base;
+    bool found;
+} wanted;
+
+static int find_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    wanted *w = arg;
+    if (info->dlpi_name && strcmp(info->dlpi_name, w->path) == 0) {
+        w->base = (uintptr_t)info->dlpi_addr;
+        w->found = true;
+        return 1;
+    }
+    return 0;
+}
+
+void t4__symbols_add(const char *path)
+{
+    wanted w = {path, 0, false};
+    dl_iterate_phdr(find_object, &w);
+    if (!w.found)
+        return;
+    load_file(path, w.base);
+    if (syms)
+        qsort(syms, nsyms, sizeof *syms, by_address);
+}
+
 const char *t4__symbols_find(uintptr_t addr, uintptr_t *offset)
 {
     size_t lo = 0, hi = nsyms;

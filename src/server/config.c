@@ -91,9 +91,9 @@ void t4__config_defaults(t4_config *c)
         c->handler_warn = 1000;
     if (!c->tls_handshake_timeout)
         c->tls_handshake_timeout = 10000;
-    if (c->workers == 0)
-        c->workers = 1;
-    if (c->workers < 0) { /* "auto": one worker per CPU online */
+    if (!c->reload_grace)
+        c->reload_grace = 1000;
+    if (c->workers <= 0) { /* unset or "auto": one worker per CPU online */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->workers = n > 0 ? (int)(n > 1024 ? 1024 : n) : 1;
     }
@@ -328,6 +328,7 @@ int t4_config_from_env(t4_config *c)
     if (getenv("TINA4_TLS_KTLS") && *getenv("TINA4_TLS_KTLS"))
         bad |= parse_bool("TINA4_TLS_KTLS", &ktls);
     c->tls_no_ktls = !ktls;
+    bad |= parse_seconds("TINA4_RELOAD_GRACE", &c->reload_grace);
     t4__log_level = c->log_level;
     t4__config_defaults(c);
     return bad ? T4_EINVAL : 0;

@@ -368,18 +368,19 @@ static void force_close_all(uv_timer_t *t)
     t4__protocols.settle();
 }
 
-static void begin_shutdown(t4__server *s)
+static bool ws_closed; /* the drain's WebSocket step has run */
+
+/* The second step of a drain: every WebSocket gets code (1001 at shutdown,
+ * 1012 at the end of a reload's grace), then the shutdown bound runs. */
+static void close_websockets(t4__server *s, uint16_t code)
 {
-    if (s->stopping)
+    if (ws_closed)
         return;
-    s->stopping = true;
-    t4_log(T4_LOG_INFO, "shutting down: closing %zu connection(s)", s->nconns);
-    t4__listener_stop(&s->listener);
+    ws_closed = true;
     for (t4__conn *c = s->conns, *next; c; c = next) {
         next = c->next;
-        if (c->closing)
-            continue;
-        c->ops->shutdown(c); /* WebSocket: 1001; HTTP: finish the response in flight */
+        if (!c->closing && c->ops->lingers)
+            c->ops->shutdown(c, code); /* WebSocket: a close frame with code */
     }
     t4__protocols.settle();
     t4__flush_dirty();
@@ -387,6 +388,52 @@ static void begin_shutdown(t4__server *s)
         uv_stop(&s->loop);
     else
         uv_timer_start(&s->shutdown_timer, force_close_all, s->cfg.shutdown_timeout, 0);
+}
+
+/* The first step: stop accepting; idle keep-alive connections close, a
+ * response in progress finishes (with Connection: close). fresh: a
+ * connection accepted with no byte read yet is answered too rather than
+ * closed (at a reload its request is on the way and must not fail). */
+static void stop_http(t4__server *s, bool fresh)
+{
+    s->stopping = true;
+    t4__listener_stop(&s->listener);
+    for (t4__conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->closing || c->ops->lingers)
+            continue;
+        if (fresh && (c->bytes_in == 0 || !c->tp->ready(c)))
+            continue; /* its first request (or its TLS handshake) is under way: answer it, then close */
+        c->ops->shutdown(c, 0); /* HTTP: idle closes now, a response in flight finishes */
+    }
+}
+
+static void begin_shutdown(t4__server *s)
+{
+    if (!s->stopping) {
+        t4_log(T4_LOG_INFO, "shutting down: closing %zu connection(s)", s->nconns);
+        stop_http(s, false);
+    }
+    close_websockets(s, 1001); /* also ends a reload's grace early */
+}
+
+void t4__server_drain_http(void)
+{
+    t4__server *s = t4__srv;
+    if (!s || s->stopping)
+        return;
+    t4_log(T4_LOG_INFO, "worker %d retiring (reload): accepts no more, finishing %zu connection(s)",
+           (int)getpid(), s->nconns);
+    stop_http(s, true);
+    t4__flush_dirty();
+    if (s->nconns == 0)
+        uv_stop(&s->loop);
+}
+
+void t4__server_close_websockets(uint16_t code)
+{
+    if (t4__srv && t4__srv->stopping)
+        close_websockets(t4__srv, code);
 }
 
 static void on_wakeup(uv_async_t *a)
@@ -531,8 +578,8 @@ int t4_run(const t4_config *cfg_in)
         s->sigint.data = s->sigterm.data = s;
         uv_signal_start(&s->sigint, on_signal, SIGINT);
         uv_signal_start(&s->sigterm, on_signal, SIGTERM);
-        if (cfg.workers <= 1)
-            t4__tls_sighup_start(&s->loop); /* with workers, reload comes from the supervisor */
+        t4__tls_sighup_start(&s->loop); /* SIGHUP (a worker: from the supervisor) reloads the certificate */
+        t4__worker_attach(&s->loop, &s->cfg); /* a worker: the supervisor's reload signals */
         uv_timer_init(&s->loop, &s->shutdown_timer);
         uv_timer_init(&s->loop, &s->tick);
         /* One coarse timer sweeps every connection's deadlines (no timer per
@@ -573,6 +620,7 @@ int t4_run(const t4_config *cfg_in)
     loop_running = false;
     t4__srv = NULL;
     stop_requested = 0; /* the next t4_run starts afresh */
+    ws_closed = false;
     while (s->free_writes) {
         uv_write_t *w = s->free_writes;
         s->free_writes = w->data;

@@ -40,6 +40,9 @@ typedef struct {
  */
 typedef struct t4__conn_ops {
     const char *name;
+    /* Long-lived (WebSocket): a retiring worker keeps it through the
+     * reload's grace and ends it last; short-lived kinds (HTTP) end first. */
+    bool lingers;
     /* Protocol bytes arrived (plaintext under TLS); returns the bytes used.
      * 0 keeps the rest in c->in for later (incomplete, or paused). */
     size_t (*process)(t4__conn *c, char *data, size_t len);
@@ -62,8 +65,11 @@ typedef struct t4__conn_ops {
     void (*disconnected)(t4__conn *c);
     /* Periodic checks on the tick (timeouts, pings); now = uv_now. */
     void (*tick)(t4__conn *c, uint64_t now);
-    /* The server is stopping: begin this connection's graceful end. */
-    void (*shutdown)(t4__conn *c);
+    /* The server is stopping (or, at a reload, retiring): begin this
+     * connection's graceful end. code: the WebSocket close code (1001 at
+     * shutdown, 1012 at the end of a reload's grace); HTTP finishes the
+     * response in flight. */
+    void (*shutdown)(t4__conn *c, uint16_t code);
     /* The connection's memory is going: release the kind's state. */
     void (*free)(t4__conn *c);
 } t4__conn_ops;
@@ -175,6 +181,11 @@ extern t4__server *t4__srv;
 bool t4__on_loop_thread(void);
 /* Unlinks a closed connection from the server's list (connection.c). */
 void t4__server_unlink(t4__conn *c);
+/* A reload's drain (runtime/reload_worker.c), in two steps: stop accepting
+ * and finish HTTP (WebSockets stay open), then, after the grace, close the
+ * WebSockets with code. A shutdown (SIGTERM) meanwhile closes them at once. */
+void t4__server_drain_http(void);
+void t4__server_close_websockets(uint16_t code);
 
 /* Output: queue a reference (takes one ref of b) and mark the connection to
  * be flushed at the end of this loop turn (corking). Returns 0 or T4_ECLOSED. */

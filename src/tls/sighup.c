@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SIGHUP reloads the TLS certificate when one process serves (no
- * supervisor). With workers, the supervisor's reload path calls
- * t4__tls_reload() in each worker instead, so this is not installed there.
+ * SIGHUP reloads the TLS certificate in place: in a single process, and in
+ * each worker, to which a supervisor without reload hooks (a built app)
+ * forwards its SIGHUP. Under tina4 serve the supervisor starts new workers
+ * instead, which load the certificate afresh.
  */
 #include "tls/tls.h"
 #include "util/log.h"

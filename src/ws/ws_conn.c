@@ -439,10 +439,10 @@ static void t4__ws_on_disconnect(t4__conn *c)
     ws->phase = T4__WS_CLOSED;
 }
 
-static void t4__ws_shutdown(t4__conn *c)
+static void t4__ws_shutdown(t4__conn *c, uint16_t code)
 {
     if (c->ws)
-        t4__ws_begin_close(c->ws, 1001, "server shutting down");
+        t4__ws_begin_close(c->ws, code, code == 1012 ? "service restart" : "server shutting down");
 }
 
 static t4__sbuf *ping; /* the sweep's shared ping frame */
@@ -532,6 +532,7 @@ static void read_resumed(t4__conn *c)
 
 const t4__conn_ops t4__ws_ops = {
     .name = "websocket",
+    .lingers = true,
     .process = t4__ws_process,
     .input_held = t4__ws_input_held,
     .receiving = t4__ws_partial,

@@ -47,6 +47,7 @@ prefix=$tmp/elsewhere/prefix
 [ ! -e "$tmp/staging" ] || fail "the prefix was not moved"
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 unset LD_LIBRARY_PATH TINA4_INCLUDE_DIR
+export TINA4_WORKERS=${TINA4_WORKERS:-1} # the checks read one process's log and exit
 grep -q '^prefix=${pcfiledir}/' "$prefix/lib/pkgconfig/tina4.pc" || fail "tina4.pc is not relative to its folder"
 if grep -q "$tmp/staging" -r "$prefix/lib/pkgconfig"; then fail "a .pc file names the old prefix"; fi
 

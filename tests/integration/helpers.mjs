@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import WebSocket from 'ws';
 
-export { startServer, ROOT } from '../lib/server.mjs';
+export { oneProcess, startServer, ROOT } from '../lib/server.mjs';
 
 export const TIMEOUT = 5000;
 

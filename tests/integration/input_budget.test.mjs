@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startServer } from '../lib/server.mjs';
+import { oneProcess, startServer } from '../lib/server.mjs';
 import { OP, RawClient, binFrame } from '../conformance/lib/ws.mjs';
 
 const BUDGET = 256 * 1024;
@@ -55,7 +55,7 @@ async function twoPartials(port) {
   return [refused === x ? y : x, refused];
 }
 
-test('a spent input budget: 1013 for the WebSocket that needs more, others unharmed, then freed', async (t) => {
+test('a spent input budget: 1013 for the WebSocket that needs more, others unharmed, then freed', oneProcess('the input budget is per process'), async (t) => {
   const srv = await startServer('bench/tina4-bench-server', {
     env: { TINA4_MAX_INPUT_MEMORY: String(BUDGET), TINA4_WS_MAX_MESSAGE: '1M' },
   });
@@ -82,7 +82,7 @@ test('a spent input budget: 1013 for the WebSocket that needs more, others unhar
   assert.ok(warned(), `no budget warning in the log:\n${srv.stderr()}`);
 });
 
-test('a spent input budget: 503 with Retry-After for an HTTP body that needs more', async (t) => {
+test('a spent input budget: 503 with Retry-After for an HTTP body that needs more', oneProcess('the input budget is per process'), async (t) => {
   const srv = await startServer('bench/tina4-bench-server', { env: { TINA4_MAX_INPUT_MEMORY: String(BUDGET) } });
   t.after(() => srv.stop());
   const [hold] = await twoPartials(srv.port); // hold now has the budget

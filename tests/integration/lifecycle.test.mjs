@@ -4,7 +4,7 @@
 // the broadcasts remaining peers receive and api_server's counters.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { getJson, open, sleep, startServer, waitFor } from './helpers.mjs';
+import { getJson, oneProcess, open, sleep, startServer, waitFor } from './helpers.mjs';
 
 let srv;
 before(async () => {
@@ -74,7 +74,7 @@ describe('counts', () => {
 });
 
 describe('CLOSE fires exactly once per connection', () => {
-  test('client close, server close, abrupt destroy, protocol error', async () => {
+  test('client close, server close, abrupt destroy, protocol error', oneProcess('CLOSE counters are per process'), async () => {
     const p = '/api/room/endings';
     const s0 = await stats();
     const obs = await join(p);
@@ -116,7 +116,7 @@ describe('CLOSE fires exactly once per connection', () => {
     assert.equal((await stats()).closes - s0.closes, 5, 'a CLOSE fired late or twice');
   });
 
-  test('a crowd leaving at once: one CLOSE each, counts are the peers left', async () => {
+  test('a crowd leaving at once: one CLOSE each, counts are the peers left', oneProcess('counts reach other workers a bus hop later'), async () => {
     const p = '/api/room/crowd';
     const s0 = await stats();
     const obs = await join(p);
@@ -145,7 +145,7 @@ describe('CLOSE fires exactly once per connection', () => {
     assert.equal(s.double_closes, 0);
   });
 
-  test('closing during the handshake reply (server close then client close) still fires once', async () => {
+  test('closing during the handshake reply (server close then client close) still fires once', oneProcess('CLOSE counters are per process'), async () => {
     const p = '/api/room/race';
     const s0 = await stats();
     const obs = await join(p);

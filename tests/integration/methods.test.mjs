@@ -4,7 +4,7 @@
 // tests/servers/api_server.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { client, getJson, open, startServer, waitFor } from './helpers.mjs';
+import { client, getJson, oneProcess, open, startServer, waitFor } from './helpers.mjs';
 
 let srv;
 before(async () => {
@@ -87,7 +87,7 @@ describe('connection methods summary', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  test('close: server-side close with code and reason; later sends are T4_ECLOSED', async () => {
+  test('close: server-side close with code and reason; later sends are T4_ECLOSED', oneProcess('the counters it reads over HTTP are per process'), async () => {
     const c = await join(room());
     c.send('close-me');
     const { code, reason } = await c.closed;
@@ -177,7 +177,7 @@ describe('handles, user data', () => {
     await live.close();
   });
 
-  test('user data is freed exactly once per set_data, replacements included', async () => {
+  test('user data is freed exactly once per set_data, replacements included', oneProcess('free counters are per process'), async () => {
     const before0 = await stats();
     const p = room();
     const cs = [];

@@ -16,7 +16,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ROOT, buildDir, startServer } from '../lib/server.mjs';
+import { ROOT, buildDir, oneProcess, startServer } from '../lib/server.mjs';
 
 const MiB = 1024 * 1024;
 const SCRIPT = path.join(ROOT, 'tests/integration/hostile/amplify.py');
@@ -54,7 +54,7 @@ if (existsSync(path.join(release, 'bench/tina4-bench-server')) && path.resolve(b
   builds.push({ name: 'release build', dir: release, asan: false });
 
 for (const b of builds) {
-  test(`100 pipelining clients that never read: bounded RSS, canary unharmed (${b.name})`, async (t) => {
+  test(`100 pipelining clients that never read: bounded RSS, canary unharmed (${b.name})`, oneProcess('it reads the RSS of one process'), async (t) => {
     const budget = 16 * MiB;
     const srv = await startServer(path.join(b.dir, 'bench/tina4-bench-server'), {
       env: {

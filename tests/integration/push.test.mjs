@@ -3,7 +3,7 @@
 // the loop thread and from another thread, text and binary, exact paths.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { getJson, open, startServer } from './helpers.mjs';
+import { getJson, oneProcess, open, startServer } from './helpers.mjs';
 
 let srv;
 before(async () => {
@@ -25,7 +25,7 @@ async function listen(path) {
 // The next pushed message (skipping the room's own JSON open/close events).
 const pushed = (c) => c.next((m) => m.binary || !m.data.startsWith('{'));
 
-test('a push reaches exactly its path: 42, not 4 or 420', async () => {
+test('a push reaches exactly its path: 42, not 4 or 420', oneProcess('t4_push counts the deliveries of its own worker'), async () => {
   const u42 = await listen('/api/room/42');
   const u42b = await listen('/api/room/42?tab=2');
   const u4 = await listen('/api/room/4');
@@ -50,7 +50,7 @@ test('nobody listening is a no-op, not an error', async () => {
   assert.deepEqual((await post('/api/push-binary/api/room/nobody-here', 'x')).body, { delivered: 0 });
 });
 
-test('binary push arrives as a binary message', async () => {
+test('binary push arrives as a binary message', oneProcess('t4_push counts the deliveries of its own worker'), async () => {
   const c = await listen('/api/room/bin');
   const bytes = Buffer.from([0, 0xff, 0x80, 0x41]);
   const r = await fetch(srv.url('/api/push-binary/api/room/bin'), { method: 'POST', body: bytes });
@@ -81,7 +81,7 @@ test('push from another thread: queued, delivered in call order to the path only
   await Promise.all([a, b, other].map((c) => c.close()));
 });
 
-test('a push over TINA4_WS_MAX_MESSAGE is refused, not sent (exactly the limit is sent)', async (t) => {
+test('a push over TINA4_WS_MAX_MESSAGE is refused, not sent (exactly the limit is sent)', oneProcess('t4_push counts the deliveries of its own worker'), async (t) => {
   const small = await startServer('tests/servers/api_server', { env: { TINA4_WS_MAX_MESSAGE: '1024' } });
   t.after(() => small.stop());
   const c = await open(small.wsUrl('/api/room/limit'));

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { startServer } from '../lib/server.mjs';
+import { oneProcess, startServer } from '../lib/server.mjs';
 
 function attempt(url, opts = {}) {
   return new Promise((resolve) => {
@@ -16,7 +16,7 @@ function attempt(url, opts = {}) {
   });
 }
 
-test('a guard accepts, refuses with its status, and refused upgrades leave no OPEN or CLOSE', async (t) => {
+test('a guard accepts, refuses with its status, and refused upgrades leave no OPEN or CLOSE', oneProcess('the counters it reads over HTTP are per process'), async (t) => {
   const srv = await startServer('tests/servers/api_server');
   t.after(() => srv.stop());
   const good = await attempt(srv.wsUrl('/api/guarded?token=ok'));

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { binary, startServer } from '../lib/server.mjs';
+import { binary, oneProcess, startServer } from '../lib/server.mjs';
 
 const BENCH = 'bench/tina4-bench-server';
 
@@ -251,7 +251,7 @@ test('TINA4_SHUTDOWN_TIMEOUT bounds a shutdown held up by a client that does not
   assert.match(srv.stderr(), /shutdown timeout: closing 1 remaining connection/);
 });
 
-test('TINA4_MAX_CONNECTIONS refuses connections over the limit, and frees a slot on close', async (t) => {
+test('TINA4_MAX_CONNECTIONS refuses connections over the limit, and frees a slot on close', oneProcess('the limit is per worker'), async (t) => {
   const srv = await startServer(BENCH, { env: { TINA4_MAX_CONNECTIONS: '3' } });
   t.after(() => srv.stop());
   // startServer's port probe was a connection too: the server may not have

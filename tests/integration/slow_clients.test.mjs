@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { ROOT, buildDir, startServer } from '../lib/server.mjs';
+import { ROOT, buildDir, oneProcess, startServer } from '../lib/server.mjs';
 import { OP, RawClient, binFrame, sleep } from '../conformance/lib/ws.mjs';
 
 const SCRIPT = path.join(ROOT, 'tests/integration/hostile/hold_budget.py');
@@ -112,7 +112,7 @@ if (existsSync(path.join(release, 'bench/tina4-bench-server')) && path.resolve(b
   builds.push({ name: 'release build', dir: release });
 
 for (const b of builds) {
-  test(`slow holders of the whole input budget are cut off so well-behaved 200 KB bodies and messages succeed (${b.name})`, async (t) => {
+  test(`slow holders of the whole input budget are cut off so well-behaved 200 KB bodies and messages succeed (${b.name})`, oneProcess('the input budget is per process'), async (t) => {
     const srv = await startServer(path.join(b.dir, 'bench/tina4-bench-server'), { env: { TINA4_MAX_INPUT_MEMORY: '16M' } });
     t.after(() => srv.stop());
     // 8 uploads of ~2 MB and 8 frames of ~1 MB, each then trickling a byte

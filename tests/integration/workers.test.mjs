@@ -54,8 +54,8 @@ test('TINA4_WORKERS=2: a supervisor and 2 workers; new connections reach both; S
   for (const w of workers) assert.ok(!alive(w), `worker ${w} is gone`);
 });
 
-test('TINA4_WORKERS unset or 1: one process, no supervisor', async () => {
-  for (const env of [{}, { TINA4_WORKERS: '1' }]) {
+test('TINA4_WORKERS=1: one process, no supervisor', async () => {
+  for (const env of [{ TINA4_WORKERS: '1' }]) {
     const srv = await startServer(SERVER, { env });
     assert.deepEqual(children(srv.proc.pid), []);
     assert.equal(Number((await getFresh(srv.url('/pid'))).body), srv.proc.pid);
@@ -64,12 +64,19 @@ test('TINA4_WORKERS unset or 1: one process, no supervisor', async () => {
   }
 });
 
-test('TINA4_WORKERS=auto starts one worker per CPU', async (t) => {
-  const srv = await startServer(SERVER, { env: { TINA4_WORKERS: 'auto' } });
-  const want = os.availableParallelism();
-  await waitFor(() => children(srv.proc.pid).length === want, { what: `${want} workers` });
-  t.diagnostic(`${want} CPU(s), ${want} worker(s)`);
-  await srv.stop();
+test('TINA4_WORKERS=auto, and unset (the default), start one worker per CPU', async (t) => {
+  for (const env of [{ TINA4_WORKERS: 'auto' }, { TINA4_WORKERS: null }]) {
+    const srv = await startServer(SERVER, { env });
+    const want = os.availableParallelism();
+    if (want === 1) { // one CPU: one process, as with TINA4_WORKERS=1
+      assert.deepEqual(children(srv.proc.pid), []);
+    } else {
+      await waitFor(() => children(srv.proc.pid).length === want, { what: `${want} workers` });
+      assert.match(srv.stdout(), new RegExp(`${want} worker processes`));
+    }
+    t.diagnostic(`${JSON.stringify(env)}: ${want} CPU(s), ${want} worker(s)`);
+    await srv.stop();
+  }
 });
 
 test('TINA4_WORKERS: a bad value is a clear start-up error', async () => {

@@ -13,6 +13,7 @@ test('TINA4_WORKERS=2 + redis: one link per worker, a broadcast reaches clients 
   const srv = await startServer(SERVER, {
     env: { TINA4_WORKERS: '2', TINA4_WS_BACKPLANE: 'redis', TINA4_WS_BACKPLANE_URL: redis.url, TINA4_WS_BACKPLANE_HEARTBEAT: '0.4' },
   });
+  t.after(() => srv.stop({ expect: 'any' }));
   await waitFor(() => children(srv.proc.pid).length === 2, { what: '2 workers' });
   await waitFor(() => connected(srv) === 2, { what: 'a link from each worker' });
 

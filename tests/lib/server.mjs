@@ -23,6 +23,23 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+// Servers run one process (TINA4_WORKERS=1) unless a test asks for workers,
+// though the default is one worker per CPU: most tests look at one
+// process's behaviour. T4_WORKERS=N runs them with N workers instead
+// (scripts/test.sh does a second integration pass with 2). Set here, in
+// this process's environment, so that servers spawned directly (not through
+// startServer) inherit it too.
+export const WORKERS = process.env.T4_WORKERS || '1';
+if (process.env.TINA4_WORKERS === undefined) process.env.TINA4_WORKERS = WORKERS;
+
+// Options for a test of one process's own state (its memory budgets and
+// limits, what t4_push returns, per-process event counters read over HTTP):
+// such a test is skipped when the suite runs with workers (T4_WORKERS > 1).
+// scripts/test.sh does not count these skips as missing checks.
+export function oneProcess(why) {
+  return WORKERS === '1' ? {} : { skip: `one process only: ${why}` };
+}
+
 // A server gets this long to exit after stop()'s signal. Its own shutdown
 // bound (TINA4_SHUTDOWN_TIMEOUT) defaults to 10 s; the rest is margin for a
 // loaded 2-core machine under ASan (LeakSanitizer's exit scan included).
@@ -77,19 +94,18 @@ export async function startServer(rel, { env = {}, args = [], cwd = ROOT, timeou
   const bin = path.isAbsolute(rel) ? rel : binary(rel);
   let out = '';
   let err = '';
-  const proc = spawn(bin, args, {
-    cwd,
-    env: {
-      ...process.env,
-      TINA4_HOST: '127.0.0.1',
-      TINA4_LOG_LEVEL: 'info',
-      ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:exitcode=86',
-      UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1:exitcode=87',
-      ...env,
-      TINA4_PORT: String(port),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const childEnv = {
+    ...process.env,
+    TINA4_HOST: '127.0.0.1',
+    TINA4_LOG_LEVEL: 'info',
+    ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:exitcode=86',
+    UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1:exitcode=87',
+    ...env,
+    TINA4_PORT: String(port),
+  };
+  // env: { NAME: null } removes NAME (e.g. to see the default of a setting).
+  for (const k of Object.keys(childEnv)) if (childEnv[k] === null || childEnv[k] === undefined) delete childEnv[k];
+  const proc = spawn(bin, args, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', (d) => { out += d; });
   proc.stderr.on('data', (d) => { err += d; });
   // 'close', not 'exit': it fires after stdout and stderr have ended, so a

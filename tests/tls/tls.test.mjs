@@ -256,14 +256,19 @@ test('start-up errors name the file: unreadable, not PEM, key not matching', asy
   }
 });
 
-test('SIGHUP reloads the certificate under load: 0 dropped connections, new handshakes get the new one', async () => {
+// workers: 1, one process; 2, a supervisor (no reload hooks: a built app)
+// that forwards SIGHUP to every worker, which reloads in place.
+for (const workers of ['1', '2']) test(`SIGHUP reloads the certificate under load (TINA4_WORKERS=${workers}): 0 dropped connections, new handshakes get the new one`, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 't4-tls-reload-'));
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
   fs.copyFileSync(certs.cert, cert);
   fs.copyFileSync(certs.key, key);
   let stopPump = null;
-  const own = await startServer(BIN, { env: { TINA4_TLS_CERT: cert, TINA4_TLS_KEY: key, TINA4_PUBLIC: pub, TINA4_LOG_LEVEL: 'info' } });
+  const own = await startServer(BIN, { env: { TINA4_TLS_CERT: cert, TINA4_TLS_KEY: key, TINA4_PUBLIC: pub, TINA4_LOG_LEVEL: 'info', TINA4_WORKERS: workers } });
+  if (workers !== '1') {
+    for (let i = 0; i < 200 && (own.stderr().match(/bus: worker \d+ \(slot \d+\) linked/g) || []).length < 2; i++) await sleep(25);
+  }
   const serial = () => new Promise((res, rej) => {
     const s = tls.connect({ port: own.port, host: '127.0.0.1', servername: 'localhost', ca: certs.caPem },
       () => { res(s.getPeerCertificate().serialNumber); s.destroy(); });
