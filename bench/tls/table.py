@@ -52,6 +52,9 @@ rows = [
     ("idle: bytes per TLS WebSocket connection", "idle", "bytes_per_conn", "lower", 0),
     ("https GET 64 KiB: MiB/s", "get", "mib_per_s", "higher", 0),
     ("https GET 64 KiB: responses/s", "get", "responses_per_s", "higher", 0),
+    ("server CPU µs per echoed message", "echo", "_per:msgs_per_s", "lower", 2),
+    ("server CPU µs per broadcast delivery", "broadcast", "_per:deliveries_per_s", "lower", 2),
+    ("server CPU ms per MiB of GET", "get", "_permib", "lower", 2),
     ("server CPU during echo (cores)", "echo", "server_cpu", "", 2),
     ("server CPU during broadcast (cores)", "broadcast", "server_cpu", "", 2),
     ("server CPU during full handshakes (cores)", "handshake_full", "server_cpu", "", 2),
@@ -66,6 +69,13 @@ def value(server, scen, key):
         k = "loadgen_cpu" if scen == "_lg" else "other_cpu"
         vs = [val(server, s, k) for s in ("echo", "broadcast", "handshake_full", "get")]
         return " / ".join(fmt(v, 2) for v in vs)
+    if key.startswith("_per"):
+        # CPU per unit of work: steadier than rates when the machine is shared
+        cpu = val(server, scen, "server_cpu")
+        rate = val(server, scen, "mib_per_s" if key == "_permib" else key[5:])
+        if not cpu or not rate:
+            return None
+        return cpu * (1e3 if key == "_permib" else 1e6) / rate
     if key == "_resumed":
         r = res.get((server, scen))
         return f'{r["resumed"]:,} / {r["handshakes"]:,}' if r else None
@@ -87,8 +97,11 @@ nok = res.get(("tina4-nokTLS", "get"))
 if nok and ("tina4", "get") in res:
     on = res[("tina4", "get")]
     lines.append("")
-    lines.append(f'tina4-c https GET 64 KiB with TINA4_TLS_KTLS=true: {on["mib_per_s"]:,.1f} MiB/s; '
-                 f'with TINA4_TLS_KTLS=false: {nok["mib_per_s"]:,.1f} MiB/s (no `tls` ULP here, so both run in user space).')
+    per = lambda r: f'{r["server_cpu"] * 1e3 / r["mib_per_s"]:.2f}' if r["mib_per_s"] > 0 and r["server_cpu"] > 0 else "n/a"
+    lines.append(f'tina4-c https GET 64 KiB with TINA4_TLS_KTLS=true: {on["mib_per_s"]:,.1f} MiB/s '
+                 f'({per(on)} ms of server CPU per MiB, other processes {on["other_cpu"]:.2f} cores); '
+                 f'with TINA4_TLS_KTLS=false: {nok["mib_per_s"]:,.1f} MiB/s ({per(nok)} ms per MiB, other '
+                 f'{nok["other_cpu"]:.2f} cores). No `tls` ULP here, so both run in user space.')
 
 for (server, scen), r in sorted(res.items()):
     who = f"{names.get(server, server)} {scen}"
