@@ -178,7 +178,7 @@ int lg_run_broadcast(const lg_opts *o)
     }
     ok = ok && lg.failed == 0;
 
-    double cpu0 = lg_self_cpu_s(), scpu0 = lg_proc_cpu_s(o->pid), busy0 = lg_machine_busy_s();
+    double cpu0 = lg_self_cpu_s(), scpu0 = lg_server_cpu_s(o), busy0 = lg_machine_busy_s();
     t_start = uv_hrtime();
     lg.now_ns = t_start;
     if (ok) {
@@ -196,7 +196,7 @@ int lg_run_broadcast(const lg_opts *o)
             uv_close((uv_handle_t *)&pace, NULL);
     }
     uint64_t t_end = uv_hrtime();
-    double cpu1 = lg_self_cpu_s(), scpu1 = lg_proc_cpu_s(o->pid), busy1 = lg_machine_busy_s();
+    double cpu1 = lg_self_cpu_s(), scpu1 = lg_server_cpu_s(o), busy1 = lg_machine_busy_s();
     bool all_in = lg_wait(drained, NULL, 10.0);
     uint64_t lost = 0;
     for (size_t i = 0; i < nall; i++)

@@ -114,7 +114,7 @@ int lg_run_echo(const lg_opts *o)
 
     size_t opened = lg_connect_all(conns, nconns, &handlers, (size_t)o->batch, o->timeout);
 
-    double cpu0 = lg_self_cpu_s(), scpu0 = lg_proc_cpu_s(o->pid), busy0 = lg_machine_busy_s();
+    double cpu0 = lg_self_cpu_s(), scpu0 = lg_server_cpu_s(o), busy0 = lg_machine_busy_s();
     uint64_t t0 = uv_hrtime();
     lg.now_ns = t0;
     running = opened == nconns && lg.failed == 0;
@@ -126,7 +126,7 @@ int lg_run_echo(const lg_opts *o)
     }
     running = false;
     uint64_t t1 = uv_hrtime();
-    double cpu1 = lg_self_cpu_s(), scpu1 = lg_proc_cpu_s(o->pid), busy1 = lg_machine_busy_s();
+    double cpu1 = lg_self_cpu_s(), scpu1 = lg_server_cpu_s(o), busy1 = lg_machine_busy_s();
     uint64_t measured = total_recv;
     if (!lg_wait(all_echoed, NULL, 5.0))
         lg_note_error("%llu messages were never echoed", (unsigned long long)(total_sent - total_recv));

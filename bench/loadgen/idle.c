@@ -46,14 +46,14 @@ int lg_run_idle(const lg_opts *o)
         fprintf(stderr, "loadgen: out of memory\n");
         return 2;
     }
-    long rss0 = lg_proc_rss_kb(o->pid);
+    long rss0 = lg_server_rss_kb(o);
     uint64_t t0 = uv_hrtime();
     size_t opened = lg_connect_all(conns, nconns, &handlers, (size_t)o->batch, o->timeout);
     uint64_t t1 = uv_hrtime();
     lg_sleep(0.5); /* let the server finish its side of the last handshakes */
-    long rss1 = lg_proc_rss_kb(o->pid);
+    long rss1 = lg_server_rss_kb(o);
 
-    double scpu0 = lg_proc_cpu_s(o->pid);
+    double scpu0 = lg_server_cpu_s(o);
     uint64_t h0 = uv_hrtime();
     if (opened == nconns && lg.failed == 0) {
         if (o->ping > 0) {
@@ -69,8 +69,8 @@ int lg_run_idle(const lg_opts *o)
         }
     }
     double hold = (double)(uv_hrtime() - h0) / 1e9;
-    double scpu1 = lg_proc_cpu_s(o->pid);
-    long rss2 = lg_proc_rss_kb(o->pid);
+    double scpu1 = lg_server_cpu_s(o);
+    long rss2 = lg_server_rss_kb(o);
     size_t still_open = count_open();
     uint64_t unanswered = lg.pings_sent > lg.pongs ? lg.pings_sent - lg.pongs : 0;
     lg_shutdown(conns, nconns);

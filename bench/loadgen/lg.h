@@ -18,6 +18,10 @@
 #include <stdint.h>
 #include <uv.h>
 
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_session_st SSL_SESSION;
+
 #define LG_OP_CONT   0x0
 #define LG_OP_TEXT   0x1
 #define LG_OP_BINARY 0x2
@@ -43,6 +47,10 @@ typedef struct {
     void (*on_message)(lg_conn *c, int opcode, const uint8_t *data, size_t len); /* whole message */
     void (*on_pong)(lg_conn *c);
     void (*on_gone)(lg_conn *c); /* the socket is closed (failed or not) */
+    /* Set: the connection is raw (plain HTTP): on_open right after connect
+     * (TLS handshake still under way: what is sent waits for it), and every
+     * byte read goes here; no WebSocket upgrade. */
+    void (*on_data)(lg_conn *c, const uint8_t *data, size_t len);
 } lg_handlers;
 
 enum { LG_IDLE = 0, LG_CONNECTING, LG_HANDSHAKE, LG_OPEN, LG_CLOSING, LG_CLOSED };
@@ -66,6 +74,15 @@ struct lg_conn {
     lg_buf msg;      /* fragments of a message */
     lg_buf out;      /* frames not yet handed to the kernel */
     lg_buf wbuf;     /* frames handed to uv_write */
+    /* --tls: an OpenSSL client over a BIO of our own (tls.c). `out` holds
+     * plaintext; it is encrypted into `raw` once the handshake is done, and
+     * `raw` is what goes to the socket. */
+    SSL *ssl;
+    const uint8_t *tin; /* ciphertext being fed to OpenSSL (the read buffer) */
+    size_t tin_len;
+    lg_buf raw;
+    bool tls_ready; /* handshake complete */
+    uint64_t started_ns;
 };
 
 typedef struct {
@@ -88,6 +105,10 @@ typedef struct {
     uv_prepare_t prepare;
     uv_check_t check;
     uint64_t rng;
+    SSL_CTX *tls;         /* --tls: every connection speaks TLS */
+    bool tls_resume;      /* offer the latest session ticket (handshake --resume) */
+    SSL_SESSION *session; /* the latest ticket received */
+    uint64_t tickets;     /* session tickets received */
 } lg_ctx;
 
 extern lg_ctx lg;
@@ -106,6 +127,12 @@ void lg_sleep(double s);
 void lg_shutdown(lg_conn *conns, size_t n);
 /* Queues one unfragmented message; flushed at the end of this loop turn. */
 void lg_send(lg_conn *c, int opcode, const void *data, size_t len);
+/* Queues raw bytes (a raw connection: on_data handlers). */
+void lg_send_raw(lg_conn *c, const void *data, size_t len);
+/* Starts connecting one connection outside lg_connect_many (conn->id = id). */
+void lg_connect_one(lg_conn *c, uint32_t id, const lg_handlers *h);
+/* Closes the socket now with a reset (no TIME_WAIT left behind). */
+void lg_abort_reset(lg_conn *c);
 /* Sends close 1000 (once). The socket is closed when the server closes. */
 void lg_close(lg_conn *c);
 /* Closes the socket now. */
@@ -114,6 +141,21 @@ void lg_abort(lg_conn *c);
 void lg_proto_error(lg_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lg_note_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t lg_rand(void);
+
+/* TLS (tls.c). lg_tls_setup makes the client context: no certificate
+ * verification unless ca_file is given (then the chain and the name
+ * "localhost" are checked). 0 on success. */
+int lg_tls_setup(const char *ca_file, bool resume);
+/* Starts the client handshake on a connected socket (ClientHello into raw). */
+int lg_tls_start(lg_conn *c);
+/* Feeds ciphertext; the plaintext goes to consume. -1 on a TLS error (noted). */
+int lg_tls_input(lg_conn *c, const uint8_t *p, size_t n,
+                 void (*consume)(lg_conn *c, const uint8_t *data, size_t len));
+/* Encrypts c->out into c->raw once the handshake is done. -1 on error. */
+int lg_tls_encrypt(lg_conn *c);
+bool lg_tls_resumed(const lg_conn *c);
+void lg_tls_free(lg_conn *c);
+const char *lg_tls_version(const lg_conn *c);
 
 /* Latency histogram: log-linear buckets over nanoseconds (< 1% error). */
 #define LG_HIST_BUCKETS 3840
@@ -139,28 +181,40 @@ double lg_machine_busy_s(void); /* every CPU's busy seconds (/proc/stat), -1 if 
  * this process and the server (-1 if unknown). */
 double lg_other_cpu(double busy0, double busy1, double self_s, double server_s, double secs);
 
+#define LG_MAX_PIDS 8
 /* Options shared by the scenarios. */
 typedef struct {
     const char *scenario;
     const char *label;
     const char *path;
     int port;
-    int connections; /* echo: connections; broadcast: subscribers; idle: connections */
-    int pipeline;    /* echo: messages in flight per connection */
-    size_t size;     /* message size in bytes */
-    double duration; /* seconds */
-    double rate;     /* broadcast: messages/s (0 = as fast as the window allows) */
-    int window;      /* broadcast: max unacknowledged messages */
-    double ping;     /* idle: ping every N seconds (0 = never) */
-    int pid;         /* server pid for RSS/CPU, 0 = none */
-    int batch;       /* max connects in progress */
-    int mode;        /* echo: 0 text, 1 binary, 2 alternate */
-    double timeout;  /* seconds allowed for connecting everyone */
+    int connections;       /* echo: connections; broadcast: subscribers; idle: connections */
+    int pipeline;          /* echo: messages in flight per connection */
+    size_t size;           /* message size in bytes */
+    double duration;       /* seconds */
+    double rate;           /* broadcast: messages/s (0 = as fast as the window allows) */
+    int window;            /* broadcast: max unacknowledged messages */
+    double ping;           /* idle: ping every N seconds (0 = never) */
+    int pid;               /* server pid for RSS/CPU, 0 = none (the first of pids) */
+    int pids[LG_MAX_PIDS]; /* --pid A,B: the server's processes (e.g. nginx and tina4-c behind it) */
+    int npids;
+    int batch;      /* max connects in progress */
+    int mode;       /* echo: 0 text, 1 binary, 2 alternate */
+    double timeout; /* seconds allowed for connecting everyone */
+    bool size_set;  /* --size given */
+    bool resume;    /* handshake: resume sessions */
 } lg_opts;
+
+/* The server's RSS and CPU: the sum over o->pids (each with its direct
+ * children), -1 if unknown. */
+long lg_server_rss_kb(const lg_opts *o);
+double lg_server_cpu_s(const lg_opts *o);
 
 int lg_run_echo(const lg_opts *o);
 int lg_run_broadcast(const lg_opts *o);
 int lg_run_idle(const lg_opts *o);
+int lg_run_handshake(const lg_opts *o);
+int lg_run_get(const lg_opts *o);
 
 /* Helpers for the scenarios' reports. */
 void lg_print_result(const char *human, const char *json);

@@ -5,6 +5,9 @@
  *   tina4-loadgen echo      --port P [-c 100] [-p 16] [-s 64] [-d 10] [--mode mixed]
  *   tina4-loadgen broadcast --port P [-n 1000] [-s 64] [-w 16 | -r RATE] [-d 10] [--path /broadcast/bench]
  *   tina4-loadgen idle      --port P [-n 10000] [-d 10] [--ping 5] [--pid SERVER_PID]
+ *   tina4-loadgen handshake --port P --tls [-c 32] [-d 10] [--resume]
+ *   tina4-loadgen get       --port P [-c 32] [-d 10] [--path /f] [-s BODY_BYTES]
+ * --tls (with --ca FILE to verify) runs any of them over TLS.
  *
  * Every run prints one human line and one `RESULT {json}` line, and exits
  * non-zero on protocol errors, failed connections, lost or wrong messages.
@@ -21,9 +24,9 @@
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: tina4-loadgen echo|broadcast|idle --port PORT [options]\n"
-            "  --path P         WebSocket path (echo: /echo, broadcast: /broadcast/bench, idle: /echo)\n"
-            "  -c, --connections N  echo connections (100)\n"
+            "usage: tina4-loadgen echo|broadcast|idle|handshake|get --port PORT [options]\n"
+            "  --path P         path (echo, idle, handshake: /echo; broadcast: /broadcast/bench; get: /)\n"
+            "  -c, --connections N  echo connections (100); handshake, get: connections at once (32)\n"
             "  -p, --pipeline N     echo messages in flight per connection (16)\n"
             "  -n, --subscribers N  broadcast subscribers (1000) / idle connections (10000)\n"
             "  -s, --size BYTES     message size (64)\n"
@@ -35,7 +38,13 @@ static void usage(void)
             "  --batch N            connects in progress at once (200)\n"
             "  --mode text|binary|mixed  echo message type (mixed alternates)\n"
             "  --timeout S          seconds allowed to connect everyone (60)\n"
-            "  --label NAME         server name put in the RESULT line\n");
+            "  --label NAME         server name put in the RESULT line\n"
+            "  --tls                speak TLS (the certificate is not checked unless --ca)\n"
+            "  --ca FILE            with --tls: verify the chain against FILE and the name localhost\n"
+            "  --resume             handshake: resume sessions with the latest ticket\n"
+            "  handshake: each connection does TCP + TLS + WebSocket upgrade, then resets; per second\n"
+            "  get: keep-alive GET PATH, one at a time per connection; every body is the file of\n"
+            "       bytes 'a'+i%%26 (checked), of -s bytes if given; bytes/s and requests/s\n");
 }
 
 static void raise_nofile(void)
@@ -97,11 +106,16 @@ int main(int argc, char **argv)
         {"mode", required_argument, NULL, 'm'},
         {"label", required_argument, NULL, 'l'},
         {"timeout", required_argument, NULL, 't'},
+        {"tls", no_argument, NULL, 'T'},
+        {"ca", required_argument, NULL, 'C'},
+        {"resume", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     optind = 2;
     int ch;
+    bool tls = false;
+    const char *ca = NULL;
     while ((ch = getopt_long(argc, argv, "c:n:p:s:d:r:w:h", longs, NULL)) != -1) {
         switch (ch) {
         case 'P':
@@ -122,7 +136,8 @@ int main(int argc, char **argv)
             o.pipeline = (int)num(optarg, "--pipeline", 1, 4096);
             break;
         case 's':
-            o.size = (size_t)num(optarg, "--size", 0, 16 * 1024 * 1024);
+            o.size = (size_t)num(optarg, "--size", 0, 1024.0 * 1024 * 1024);
+            o.size_set = true;
             break;
         case 'd':
             o.duration = num(optarg, "--duration", 0.1, 600);
@@ -136,8 +151,25 @@ int main(int argc, char **argv)
         case 'i':
             o.ping = num(optarg, "--ping", 0, 600);
             break;
-        case 'x':
-            o.pid = (int)num(optarg, "--pid", 1, 1 << 30);
+        case 'x': /* one pid, or several separated by commas: their sum */
+            for (char *save = NULL, *tok = strtok_r(optarg, ",", &save); tok;
+                 tok = strtok_r(NULL, ",", &save)) {
+                if (o.npids == LG_MAX_PIDS) {
+                    fprintf(stderr, "loadgen: at most %d pids\n", LG_MAX_PIDS);
+                    return 2;
+                }
+                o.pids[o.npids++] = (int)num(tok, "--pid", 1, 1 << 30);
+            }
+            o.pid = o.npids ? o.pids[0] : 0;
+            break;
+        case 'T':
+            tls = true;
+            break;
+        case 'C':
+            ca = optarg;
+            break;
+        case 'R':
+            o.resume = true;
             break;
         case 'b':
             o.batch = (int)num(optarg, "--batch", 1, 10000);
@@ -172,6 +204,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: --port is required (the target is always 127.0.0.1)\n");
         return 2;
     }
+    if ((ca || o.resume) && !tls) {
+        fprintf(stderr, "loadgen: --ca and --resume need --tls\n");
+        return 2;
+    }
+    if (tls && lg_tls_setup(ca, o.resume) != 0)
+        return 2;
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
     if (strcmp(o.scenario, "echo") == 0) {
@@ -194,6 +232,24 @@ int main(int argc, char **argv)
         if (!o.path)
             o.path = "/echo";
         return lg_run_idle(&o);
+    }
+    if (strcmp(o.scenario, "handshake") == 0) {
+        if (!tls) {
+            fprintf(stderr, "loadgen: handshake needs --tls\n");
+            return 2;
+        }
+        if (o.connections < 0)
+            o.connections = 32;
+        if (!o.path)
+            o.path = "/echo";
+        return lg_run_handshake(&o);
+    }
+    if (strcmp(o.scenario, "get") == 0) {
+        if (o.connections < 0)
+            o.connections = 32;
+        if (!o.path)
+            o.path = "/";
+        return lg_run_get(&o);
     }
     usage();
     return 2;

@@ -236,3 +236,27 @@ const char *lg_json_str(const char *s)
     buf[o] = 0;
     return buf;
 }
+
+long lg_server_rss_kb(const lg_opts *o)
+{
+    long sum = 0;
+    for (int i = 0; i < o->npids; i++) {
+        long kb = lg_proc_rss_kb(o->pids[i]);
+        if (kb < 0)
+            return -1;
+        sum += kb;
+    }
+    return o->npids ? sum : -1;
+}
+
+double lg_server_cpu_s(const lg_opts *o)
+{
+    double sum = 0;
+    for (int i = 0; i < o->npids; i++) {
+        double s = lg_proc_cpu_s(o->pids[i]);
+        if (s < 0)
+            return -1;
+        sum += s;
+    }
+    return o->npids ? sum : -1;
+}

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #define LG_READ_BUF    (256 * 1024)
 #define LG_MAX_FRAME   (64u * 1024 * 1024)
@@ -87,7 +88,11 @@ static void on_check(uv_check_t *h)
 
 void lg_init(int port, const char *path)
 {
+    SSL_CTX *tls = lg.tls; /* set up by main before the scenario starts */
+    bool resume = lg.tls_resume;
     memset(&lg, 0, sizeof lg);
+    lg.tls = tls;
+    lg.tls_resume = resume;
     lg.loop = uv_default_loop();
     lg.port = port;
     lg.path = path;
@@ -146,6 +151,7 @@ static void on_closed(uv_handle_t *hd)
     lg_buf_free(&c->msg);
     lg_buf_free(&c->out);
     lg_buf_free(&c->wbuf);
+    lg_tls_free(c);
     lg.gone++;
     if (c->h && c->h->on_gone)
         c->h->on_gone(c);
@@ -169,6 +175,18 @@ void lg_abort(lg_conn *c)
     c->state = LG_CLOSED;
     uv_close((uv_handle_t *)&c->tcp, on_closed);
     leave_pending(c);
+}
+
+void lg_abort_reset(lg_conn *c)
+{
+    if (c->state == LG_CLOSED || c->state == LG_IDLE)
+        return;
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
+        struct linger lin = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof lin);
+    }
+    lg_abort(c);
 }
 
 void lg_proto_error(lg_conn *c, const char *fmt, ...)
@@ -204,12 +222,23 @@ static void on_written(uv_write_t *req, int status);
 
 static void conn_flush(lg_conn *c)
 {
-    if (c->writing || c->out.len == 0 || c->state == LG_CLOSED || c->state == LG_CONNECTING)
+    if (c->writing || c->state == LG_CLOSED || c->state == LG_CONNECTING)
         return;
-    uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+    /* plain: the frames go as they are; TLS: their ciphertext */
+    lg_buf *src = &c->out;
+    if (c->ssl) {
+        if (lg_tls_encrypt(c) < 0) {
+            conn_fail(c, "TLS", 0);
+            return;
+        }
+        src = &c->raw;
+    }
+    if (src->len == 0)
+        return;
+    uv_buf_t b = uv_buf_init((char *)src->data, (unsigned)src->len);
     int r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-    if (r == (int)c->out.len) {
-        c->out.len = 0;
+    if (r == (int)src->len) {
+        src->len = 0;
         return;
     }
     if (r < 0 && r != UV_EAGAIN) {
@@ -219,9 +248,9 @@ static void conn_flush(lg_conn *c)
     size_t done = r > 0 ? (size_t)r : 0;
     /* hand the rest to libuv; new frames go to the other buffer meanwhile */
     lg_buf t = c->wbuf;
-    c->wbuf = c->out;
-    c->out = t;
-    c->out.len = 0;
+    c->wbuf = *src;
+    *src = t;
+    src->len = 0;
     b = uv_buf_init((char *)c->wbuf.data + done, (unsigned)(c->wbuf.len - done));
     c->writing = true;
     r = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
@@ -300,6 +329,16 @@ void lg_send(lg_conn *c, int opcode, const void *data, size_t len)
     if (opcode == LG_OP_PING)
         lg.pings_sent++;
     put_frame(c, opcode, data, len);
+}
+
+void lg_send_raw(lg_conn *c, const void *data, size_t len)
+{
+    if (c->state != LG_OPEN)
+        return;
+    lg_buf_reserve(&c->out, len);
+    memcpy(c->out.data + c->out.len, data, len);
+    c->out.len += len;
+    mark_dirty(c);
 }
 
 void lg_close(lg_conn *c)
@@ -554,6 +593,11 @@ static size_t handshake_response(lg_conn *c)
 
 static void consume(lg_conn *c, const uint8_t *data, size_t n)
 {
+    if (c->h && c->h->on_data) {
+        if (c->state == LG_OPEN)
+            c->h->on_data(c, data, n);
+        return;
+    }
     if (c->state == LG_HANDSHAKE) {
         lg_buf_reserve(&c->in, n + 1);
         memcpy(c->in.data + c->in.len, data, n);
@@ -617,8 +661,21 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (c->state == LG_CLOSED)
         return;
-    consume(c, (const uint8_t *)buf->base, (size_t)nread);
-    if (c->state != LG_CLOSED && c->out.len)
+    if (c->ssl) {
+        int r = lg_tls_input(c, (const uint8_t *)buf->base, (size_t)nread, consume);
+        if (r > 0) {
+            lg_abort(c); /* close_notify after our close frame */
+            return;
+        }
+        if (r < 0) {
+            if (c->state != LG_CLOSED)
+                conn_fail(c, "TLS", 0);
+            return;
+        }
+    } else {
+        consume(c, (const uint8_t *)buf->base, (size_t)nread);
+    }
+    if (c->state != LG_CLOSED && (c->out.len || c->raw.len))
         conn_flush(c);
 }
 
@@ -631,6 +688,25 @@ static void on_connected(uv_connect_t *req, int status)
         return;
     if (status < 0) {
         conn_fail(c, "connect", status);
+        return;
+    }
+    if (lg.tls && lg_tls_start(c) < 0) {
+        conn_fail(c, "TLS", 0);
+        return;
+    }
+    if (c->h && c->h->on_data) {
+        /* raw: open now; what the scenario sends waits for the TLS handshake */
+        int r = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+        if (r < 0) {
+            conn_fail(c, "read_start", r);
+            return;
+        }
+        c->state = LG_OPEN;
+        lg.opened++;
+        leave_pending(c);
+        if (c->h->on_open)
+            c->h->on_open(c);
+        conn_flush(c);
         return;
     }
     uint8_t key[16];
@@ -681,12 +757,18 @@ static void start_one(lg_conn *c, uint32_t id, const lg_handlers *h)
     uv_tcp_nodelay(&c->tcp, 1);
     c->state = LG_CONNECTING;
     c->pending = true;
+    c->started_ns = uv_hrtime();
     lg.started++;
     struct sockaddr_in addr;
     uv_ip4_addr("127.0.0.1", lg.port, &addr);
     int r = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&addr, on_connected);
     if (r < 0)
         conn_fail(c, "connect", r);
+}
+
+void lg_connect_one(lg_conn *c, uint32_t id, const lg_handlers *h)
+{
+    start_one(c, id, h);
 }
 
 /* ---- sequential helpers for the scenarios ------------------------- */
