@@ -29,6 +29,7 @@
 #include "runtime/symbols.h"
 #include "runtime/watchdog.h"
 #include "server/listener.h"
+#include "tls/tls.h"
 #include "util/log.h"
 #include "util/random_id.h"
 #include <errno.h>
@@ -110,8 +111,9 @@ static void print_banner(const t4_config *cfg, int port)
     if (cfg->quiet_banner)
         return;
     printf("  Tina4 C v%s\n", T4_VERSION);
-    printf("  HTTP server running at http://%s:%d\n", cfg->host, port);
-    printf("  WebSocket server running at ws://%s:%d\n", cfg->host, port);
+    bool tls = t4__tls_enabled();
+    printf("  HTTP server running at %s://%s:%d\n", tls ? "https" : "http", cfg->host, port);
+    printf("  WebSocket server running at %s://%s:%d\n", tls ? "wss" : "ws", cfg->host, port);
     if (cfg->workers > 1)
         printf("  %d worker processes\n", cfg->workers);
     printf("  Press Ctrl+C to stop\n");
@@ -323,6 +325,8 @@ static bool reload(supervisor *sv, const char *why)
         t4_log(T4_LOG_ERROR, "reload: the build failed; the current workers go on serving the last good one");
         return false;
     }
+    t4__tls_reload(); /* the new workers fork from this process's context: give it the files as they are now
+                       */
     /* Workers retired by an earlier reload hold the bus names of the half
      * we are about to use: their grace ends now (a second SIGUSR2). */
     for (size_t i = 0; i < sv->nretiring; i++)
@@ -361,6 +365,7 @@ static void forward_sighup(supervisor *sv)
 {
     int n = sv->cfg->workers;
     t4_log(T4_LOG_INFO, "received SIGHUP: the workers reload the TLS certificate (routes are built in)");
+    t4__tls_reload(); /* here too: a worker replaced after a crash forks from this context */
     for (int i = sv->half * n; i < sv->half * n + n; i++)
         if (sv->slots[i].pid > 0)
             kill(sv->slots[i].pid, SIGHUP);
