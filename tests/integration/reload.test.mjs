@@ -266,6 +266,36 @@ test('two tina4 serve starting at once in one project build once and both serve'
   await Promise.all([a.stop(), b.stop()]);
 });
 
+test('a crash in a route of tina4 serve: the report names the function of the module; the replacement serves the same build', async (t) => {
+  const CRASH_C = `#include <tina4.h>
+__attribute__((noinline, no_sanitize("address", "undefined"))) static void deep_in_the_route(void)
+{
+    volatile int *volatile p = 0;
+    *p = 1;
+}
+static void crash(t4_req *req, t4_res *res)
+{
+    deep_in_the_route();
+    t4_res_text(res, 200, "survived?");
+}
+T4_GET("/crash", crash)
+`;
+  const dir = project({ 'src/routes/crash.c': CRASH_C });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const srv = await serve(dir);
+  const [, before] = (await text(srv.url('/version'))).split(' ');
+  await getFresh(srv.url('/crash')).catch(() => {});
+  await waitFor(() => /worker \d+ crashed: SIGSEGV/.test(srv.stderr()), { what: 'the crash report' });
+  await waitFor(() => srv.stderr().includes('deep_in_the_route+'), { what: 'the static function named' });
+  assert.match(srv.stderr(), /in HTTP GET \/crash/);
+  const after = await waitFor(async () => {
+    const r = await text(srv.url('/version')).catch(() => '');
+    return /^v1 \d+$/.test(r) && r.split(' ')[1] !== before && r;
+  }, { what: 'the replacement', timeout: 5000 });
+  t.diagnostic(`worker ${before} crashed, ${after.split(' ')[1]} serves v1`);
+  await srv.stop();
+});
+
 test('TINA4_RELOAD_GRACE: old workers keep their WebSockets that long, then close them with 1012; a bad value is refused', async (t) => {
   const dir = project();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
