@@ -89,6 +89,7 @@ const text = async (url) => (await getFresh(url)).body;
 test('reload under load: 20 reloads, 0 refused connections, 0 failed requests; frond.js sees 1012 and reconnects at once', async (t) => {
   const dir = project();
   const srv = await serve(dir, { env: { TINA4_WORKERS: '2', TINA4_RELOAD_GRACE: '0.1' } });
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const first = await text(srv.url('/version'));
 
@@ -164,6 +165,7 @@ test('a compile error keeps the last good build (the compiler output is printed)
   assert.match(none.stderr, /no tina4 serve is running in/);
 
   const srv = await serve(dir);
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
   assert.match(await text(srv.url('/version')), /^v1 /);
   writeFileSync(path.join(dir, 'src/routes/app.c'), APP_C('v1', 'this is not C;'));
   process.kill(srv.proc.pid, 'SIGHUP');
@@ -184,7 +186,8 @@ test('--watch: an edited route is rebuilt (that file only) and served; templates
   const dir = project();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const srv = await serve(dir, { args: ['--watch'] });
-  assert.match(srv.stdout(), /Watching src\/routes\//);
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
+  await waitFor(() => /Watching src\/routes\//.test(srv.stdout()), { what: 'the watch line' });
   const [, pid1] = (await text(srv.url('/version'))).split(' ');
   const calls = ccCalls(dir).length;
 
@@ -231,6 +234,7 @@ T4_GET("/db", db)
   const dir = project({ 'src/routes/db/db.c': DB_C, '.env': 'LDLIBS=-lsqlite3\nCFLAGS=-DFLAVOUR="from-env"\n' });
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   let srv = await serve(dir);
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
   assert.match(await text(srv.url('/db')), /^42 3\.\d+\.\d+ from-env$/);
   await srv.stop();
   const calls = ccCalls(dir);
@@ -257,6 +261,7 @@ test('two tina4 serve starting at once in one project build once and both serve'
   const dir = project();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const [a, b] = await Promise.all([serve(dir), serve(dir)]);
+  t.after(() => [a, b].forEach((x) => x.proc.kill('SIGKILL')));
   assert.match(await text(a.url('/version')), /^v1 /);
   assert.match(await text(b.url('/version')), /^v1 /);
   assert.equal(await text(b.url('/api/extra')), 'extra');
@@ -283,6 +288,7 @@ T4_GET("/crash", crash)
   const dir = project({ 'src/routes/crash.c': CRASH_C });
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const srv = await serve(dir);
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
   const [, before] = (await text(srv.url('/version'))).split(' ');
   await getFresh(srv.url('/crash')).catch(() => {});
   await waitFor(() => /worker \d+ crashed: SIGSEGV/.test(srv.stderr()), { what: 'the crash report' });
@@ -300,6 +306,7 @@ test('TINA4_RELOAD_GRACE: old workers keep their WebSockets that long, then clos
   const dir = project();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const srv = await serve(dir, { env: { TINA4_RELOAD_GRACE: '0.8' } });
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
   const ws = new WebSocket(srv.wsUrl('/ws/chat/room'));
   await new Promise((r, j) => { ws.on('open', r); ws.on('error', j); });
   const closed = new Promise((r) => ws.on('close', (code) => r({ code, at: Date.now() })));
