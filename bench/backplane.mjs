@@ -6,10 +6,14 @@
 // records publish -> delivery latency. Windowed mode (default) keeps at most
 // W messages in flight (acknowledged when the first B subscriber has it), so
 // it measures the sustainable rate; --rate R paces instead (latency at load).
+// --workers W runs each instance with W workers (each worker has its own
+// Redis link); the CPU time of Redis and of each instance (supervisor and
+// workers, from /proc) is reported per message and per delivery.
 //
 //   node bench/backplane.mjs [--build build] [--subs 50] [--size 64] [--duration 5]
-//                            [--window 64 | --rate 2000] [--format json|binary]
+//                            [--window 64 | --rate 2000] [--format json|binary] [--workers 1]
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +31,37 @@ const DURATION = Number(arg('duration', 5));
 const WINDOW = Number(arg('window', 64));
 const RATE = Number(arg('rate', 0));
 const FORMAT = arg('format', 'json');
+const WORKERS = String(arg('workers', '1'));
+
+// CPU seconds (user + system) of pid and every process below it.
+const TICK = 100; // USER_HZ on Linux
+function statOf(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / TICK };
+  } catch {
+    return null;
+  }
+}
+function treeCpu(root) {
+  const kids = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const st = statOf(d);
+    if (st) kids.set(Number(d), st);
+  }
+  let sum = 0;
+  const todo = [root];
+  while (todo.length) {
+    const p = todo.pop();
+    const st = kids.get(p);
+    if (!st) continue;
+    sum += st.cpu;
+    for (const [pid, k] of kids) if (k.ppid === p) todo.push(pid);
+  }
+  return sum;
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function freePort() {
@@ -60,14 +95,14 @@ function run(cmd, args, env = {}) {
 process.on('exit', () => procs.forEach((p) => p.kill('SIGKILL')));
 
 const redisPort = await freePort();
-run('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+const redis = run('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
 await waitPort(redisPort);
 const server = path.join(ROOT, BUILD, 'bench/tina4-bench-server');
 const ports = [await freePort(), await freePort()];
 const inst = ports.map((port) => run(server, [], {
   TINA4_HOST: '127.0.0.1', TINA4_PORT: String(port), TINA4_LOG_LEVEL: 'warn',
   TINA4_WS_BACKPLANE: 'redis', TINA4_WS_BACKPLANE_URL: `redis://127.0.0.1:${redisPort}`,
-  TINA4_WS_BACKPLANE_FORMAT: FORMAT, TINA4_WS_MAX_BACKPRESSURE: '64M',
+  TINA4_WS_BACKPLANE_FORMAT: FORMAT, TINA4_WS_MAX_BACKPRESSURE: '64M', TINA4_WORKERS: WORKERS,
 }));
 await Promise.all(ports.map(waitPort));
 await sleep(300); // links up
@@ -106,6 +141,8 @@ for (let i = 0; i < 20 && warm === 0; i++) { send(0); await sleep(50); }
 if (!warm) throw new Error('no warm-up message crossed the backplane');
 await sleep(200);
 
+const cpuPids = [redis.pid, inst[0].pid, inst[1].pid];
+const cpu0 = cpuPids.map(treeCpu);
 measuring = true;
 const start = Date.now();
 let stop = false;
@@ -122,19 +159,27 @@ if (RATE > 0) {
 stop = true;
 const elapsed = (Date.now() - start) / 1000;
 const deliveredInTime = delivered;
+const [cpuRedis, cpuA, cpuB] = cpuPids.map((p, i) => treeCpu(p) - cpu0[i]);
 await sleep(1000); // let the stragglers land (they count for latency, not rate)
 lat.sort((a, b) => a - b);
 const pct = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((lat.length * p) / 100))] / 1000 : NaN);
 const expected = published * SUBS;
-console.log(`backplane ${FORMAT}: ${SUBS} subscribers on B, publisher on A, ${SIZE}-byte binary messages, ` +
+console.log(`backplane ${FORMAT}: ${WORKERS} worker(s) per instance, ${SUBS} subscribers on B, publisher on A, ${SIZE}-byte binary messages, ` +
   `${RATE ? `paced at ${RATE}/s` : `window ${WINDOW}`}, ${elapsed.toFixed(1)} s`);
 console.log(`RESULT format=${FORMAT} subs=${SUBS} size=${SIZE} msgs_per_s=${Math.round(acked / elapsed)} ` +
   `deliveries_per_s=${Math.round(deliveredInTime / elapsed)} lost=${expected - delivered} ` +
-  `p50_ms=${pct(50).toFixed(2)} p99_ms=${pct(99).toFixed(2)} max_ms=${pct(100).toFixed(2)}`);
+  `p50_ms=${pct(50).toFixed(2)} p99_ms=${pct(99).toFixed(2)} max_ms=${pct(100).toFixed(2)} workers=${WORKERS} ` +
+  `redis_cpu_us_per_msg=${((cpuRedis * 1e6) / published).toFixed(1)} ` +
+  `a_cpu_us_per_msg=${((cpuA * 1e6) / published).toFixed(1)} ` +
+  `b_cpu_us_per_delivery=${((cpuB * 1e6) / Math.max(1, deliveredInTime)).toFixed(2)} ` +
+  `cpu_s=${cpuRedis.toFixed(2)}/${cpuA.toFixed(2)}/${cpuB.toFixed(2)}`);
 for (const s of [...subs, pub]) s.terminate();
 for (const p of inst) {
+  const exited = p.exitCode !== null || p.signalCode !== null
+    ? Promise.resolve() : new Promise((r) => p.once('exit', r));
+  if (p.exitCode !== null || p.signalCode !== null) console.error(`an instance had exited (${p.exitCode ?? p.signalCode}):\n${p.err}`);
   p.kill('SIGTERM');
-  await new Promise((r) => p.once('exit', r));
-  if (/Sanitizer|runtime error/.test(p.err)) console.error(p.err);
+  await exited;
+  if (/Sanitizer|runtime error|crashed/.test(p.err)) console.error(p.err);
 }
 process.exit(0);

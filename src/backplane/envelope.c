@@ -223,6 +223,13 @@ bool t4__envelope_json_from(const char *buf, size_t len, const char *src)
            memcmp(buf + sizeof head - 1, src, sl) == 0 && buf[sizeof head - 1 + sl] == '"';
 }
 
+bool t4__envelope_json_src_starts(const char *buf, size_t len, const char *prefix, size_t n)
+{
+    static const char head[] = "{\"src\":\"";
+    return len > sizeof head - 1 + n && memcmp(buf, head, sizeof head - 1) == 0 &&
+           memcmp(buf + sizeof head - 1, prefix, n) == 0;
+}
+
 /* The fast path: the envelope as Tina4 instances write it, an object whose
  * values are strings or null, parsed in one pass into one buffer. Anything
  * else (numbers, nested values) goes to jansson (FALLBACK), so the result is
@@ -549,6 +556,12 @@ int t4__envelope_encode_bin(t4__buf *out, const char *src, const char *path, siz
 bool t4__envelope_bin_from(const char *buf, size_t len, const char *src)
 {
     return len >= BIN_HEAD && memcmp(buf, BIN_MAGIC, 4) == 0 && memcmp(buf + 6, src, T4__BP_ID_LEN) == 0;
+}
+
+bool t4__envelope_bin_src_starts(const char *buf, size_t len, const char *prefix, size_t n)
+{
+    return len >= BIN_HEAD && n <= T4__BP_ID_LEN && memcmp(buf, BIN_MAGIC, 4) == 0 &&
+           memcmp(buf + 6, prefix, n) == 0;
 }
 
 int t4__envelope_decode_bin(const char *buf, size_t len, t4__envelope *e)

@@ -64,6 +64,11 @@ void t4__envelope_free(t4__envelope *e);
  * skips decoding our own messages when Redis echoes them back). */
 bool t4__envelope_json_from(const char *buf, size_t len, const char *src);
 bool t4__envelope_bin_from(const char *buf, size_t len, const char *src);
+/* Whether the envelope's src starts with prefix (n bytes): an envelope of a
+ * worker of this machine (their ids start with the bus token), told without
+ * decoding it. */
+bool t4__envelope_json_src_starts(const char *buf, size_t len, const char *prefix, size_t n);
+bool t4__envelope_bin_src_starts(const char *buf, size_t len, const char *prefix, size_t n);
 
 /* The largest envelope that a message of max_message bytes to a path of
  * at most max_path bytes can encode to, MAC included: JSON escaping by any

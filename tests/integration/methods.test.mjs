@@ -162,7 +162,7 @@ describe('connection methods summary', () => {
 });
 
 describe('handles, user data', () => {
-  test('t4_ws_lookup finds a live connection later and NULL for a gone one', oneProcess('handles live in the worker that holds the connection'), async () => {
+  test('t4_ws_lookup finds a live connection later and NULL for a gone one', oneProcess('a handle resolves in its own worker only'), async () => {
     const p = room();
     const live = await join(p);
     const gone = await join(p);

@@ -89,6 +89,7 @@ const text = async (url) => (await getFresh(url)).body;
 test('reload under load: 20 reloads, 0 refused connections, 0 failed requests; frond.js sees 1012 and reconnects at once', async (t) => {
   const dir = project();
   const srv = await serve(dir, { env: { TINA4_WORKERS: '2', TINA4_RELOAD_GRACE: '0.1' } });
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const first = await text(srv.url('/version'));
 
@@ -164,6 +165,7 @@ test('a compile error keeps the last good build (the compiler output is printed)
   assert.match(none.stderr, /no tina4 serve is running in/);
 
   const srv = await serve(dir);
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
   assert.match(await text(srv.url('/version')), /^v1 /);
   writeFileSync(path.join(dir, 'src/routes/app.c'), APP_C('v1', 'this is not C;'));
   process.kill(srv.proc.pid, 'SIGHUP');
@@ -184,7 +186,8 @@ test('--watch: an edited route is rebuilt (that file only) and served; templates
   const dir = project();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const srv = await serve(dir, { args: ['--watch'] });
-  assert.match(srv.stdout(), /Watching src\/routes\//);
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
+  await waitFor(() => /Watching src\/routes\//.test(srv.stdout()), { what: 'the watch line' });
   const [, pid1] = (await text(srv.url('/version'))).split(' ');
   const calls = ccCalls(dir).length;
 
@@ -231,6 +234,7 @@ T4_GET("/db", db)
   const dir = project({ 'src/routes/db/db.c': DB_C, '.env': 'LDLIBS=-lsqlite3\nCFLAGS=-DFLAVOUR="from-env"\n' });
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   let srv = await serve(dir);
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
   assert.match(await text(srv.url('/db')), /^42 3\.\d+\.\d+ from-env$/);
   await srv.stop();
   const calls = ccCalls(dir);
@@ -257,6 +261,7 @@ test('two tina4 serve starting at once in one project build once and both serve'
   const dir = project();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const [a, b] = await Promise.all([serve(dir), serve(dir)]);
+  t.after(() => [a, b].forEach((x) => x.proc.kill('SIGKILL')));
   assert.match(await text(a.url('/version')), /^v1 /);
   assert.match(await text(b.url('/version')), /^v1 /);
   assert.equal(await text(b.url('/api/extra')), 'extra');
@@ -266,10 +271,96 @@ test('two tina4 serve starting at once in one project build once and both serve'
   await Promise.all([a.stop(), b.stop()]);
 });
 
+test('reloads in quick succession: each ends the grace of the generation before last; the last one links its bus and serves', async (t) => {
+  const dir = project();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const srv = await serve(dir, { env: { TINA4_WORKERS: '2', TINA4_RELOAD_GRACE: '5' } });
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
+  const early = new WebSocket(srv.wsUrl('/ws/chat/quick'));
+  await new Promise((r, j) => { early.on('open', r); early.on('error', j); });
+  const earlyClosed = new Promise((r) => early.on('close', (code) => r({ code, at: Date.now() })));
+  const t0 = Date.now();
+  for (let i = 1; i <= 3; i++) {
+    process.kill(srv.proc.pid, 'SIGHUP');
+    await waitFor(() => srv.stderr().includes(`reload ${i}:`), { what: `reload ${i}`, timeout: 20000 });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // The first generation's grace (5 s) ended at the second reload.
+  const { code, at } = await earlyClosed;
+  t.diagnostic(`first generation's WebSocket closed with ${code} after ${at - t0} ms`);
+  assert.equal(code, 1012);
+  assert.ok(at - t0 < 4000, `closed after ${at - t0} ms: the grace was not cut short`);
+  // The last generation: both workers linked on the bus, a room spans them.
+  const tail = () => srv.stderr().slice(srv.stderr().indexOf('reload 3:'));
+  await waitFor(() => (tail().match(/linked to its 1 peer/g) || []).length >= 2 ||
+    (srv.stderr().match(/linked to its 1 peer/g) || []).length >= 8, { what: 'the last generation linked', timeout: 10000 });
+  const cs = [];
+  for (let i = 0; i < 8; i++) {
+    const c = new WebSocket(srv.wsUrl('/ws/chat/last'));
+    await new Promise((r, j) => { c.on('open', r); c.on('error', j); });
+    cs.push(c);
+  }
+  const got = cs.map((c) => new Promise((r) => c.on('message', (d) => { if (d.toString() === 'to all') r(); })));
+  cs[0].send('to all');
+  await Promise.all(got);
+  for (const c of cs) c.close();
+  await srv.stop();
+});
+
+test('SIGTERM during a reload\'s grace: the old workers close their WebSockets at once and the server exits 0', async (t) => {
+  const dir = project();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const srv = await serve(dir, { env: { TINA4_WORKERS: '2', TINA4_RELOAD_GRACE: '30' } });
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
+  const ws = new WebSocket(srv.wsUrl('/ws/chat/term'));
+  await new Promise((r, j) => { ws.on('open', r); ws.on('error', j); });
+  const closed = new Promise((r) => ws.on('close', (code) => r(code)));
+  process.kill(srv.proc.pid, 'SIGHUP');
+  await waitFor(() => srv.stderr().includes('reload 1:'), { what: 'the reload', timeout: 20000 });
+  const t0 = Date.now();
+  await srv.stop();
+  const took = Date.now() - t0;
+  t.diagnostic(`exit ${took} ms after SIGTERM, close code ${await closed}`);
+  assert.ok([1001, 1012].includes(await closed));
+  assert.ok(took < 5000, `exit took ${took} ms with a 30 s grace pending`);
+});
+
+test('a crash in a route of tina4 serve: the report names the function of the module; the replacement serves the same build', async (t) => {
+  const CRASH_C = `#include <tina4.h>
+__attribute__((noinline, no_sanitize("address", "undefined"))) static void deep_in_the_route(void)
+{
+    volatile int *volatile p = 0;
+    *p = 1;
+}
+static void crash(t4_req *req, t4_res *res)
+{
+    deep_in_the_route();
+    t4_res_text(res, 200, "survived?");
+}
+T4_GET("/crash", crash)
+`;
+  const dir = project({ 'src/routes/crash.c': CRASH_C });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const srv = await serve(dir);
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
+  const [, before] = (await text(srv.url('/version'))).split(' ');
+  await getFresh(srv.url('/crash')).catch(() => {});
+  await waitFor(() => /worker \d+ crashed: SIGSEGV/.test(srv.stderr()), { what: 'the crash report' });
+  await waitFor(() => srv.stderr().includes('deep_in_the_route+'), { what: 'the static function named' });
+  assert.match(srv.stderr(), /in HTTP GET \/crash/);
+  const after = await waitFor(async () => {
+    const r = await text(srv.url('/version')).catch(() => '');
+    return /^v1 \d+$/.test(r) && r.split(' ')[1] !== before && r;
+  }, { what: 'the replacement', timeout: 5000 });
+  t.diagnostic(`worker ${before} crashed, ${after.split(' ')[1]} serves v1`);
+  await srv.stop();
+});
+
 test('TINA4_RELOAD_GRACE: old workers keep their WebSockets that long, then close them with 1012; a bad value is refused', async (t) => {
   const dir = project();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const srv = await serve(dir, { env: { TINA4_RELOAD_GRACE: '0.8' } });
+  t.after(() => srv.proc.kill('SIGKILL')); // after a failed assertion (a no-op once stopped)
   const ws = new WebSocket(srv.wsUrl('/ws/chat/room'));
   await new Promise((r, j) => { ws.on('open', r); ws.on('error', j); });
   const closed = new Promise((r) => ws.on('close', (code) => r({ code, at: Date.now() })));

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { binary, startServer } from '../lib/server.mjs';
+import { binary, oneProcess, startServer } from '../lib/server.mjs';
 
 function project() {
   const dir = mkdtempSync(path.join(tmpdir(), 't4tpl-'));
@@ -72,7 +72,7 @@ test('TINA4_DEBUG: the 500 page shows the error, and a changed template is re-re
   assert.equal((await get(srv, '/page/hello.html')).body, 'v2 world');
 });
 
-test('without TINA4_DEBUG a parsed template stays cached', async (t) => {
+test('without TINA4_DEBUG a parsed template stays cached', oneProcess('each worker has its own template cache'), async (t) => {
   const { dir, t: tdir } = project();
   const srv = await startServer('tests/servers/template_server', { env: { TINA4_TEMPLATES: tdir } });
   t.after(async () => { await srv.stop(); rmSync(dir, { recursive: true, force: true }); });

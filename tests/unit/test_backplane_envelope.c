@@ -76,6 +76,10 @@ static void test_json_text_roundtrip(void **state)
     json_decref(j);
     assert_true(t4__envelope_json_from(b.data, b.len, SRC));
     assert_false(t4__envelope_json_from(b.data, b.len, EXC));
+    /* A local worker's envelope is told by the bus token at the start of src. */
+    assert_true(t4__envelope_json_src_starts(b.data, b.len, "0123456789abcdef", 16));
+    assert_false(t4__envelope_json_src_starts(b.data, b.len, "0123456789abcdee", 16));
+    assert_false(t4__envelope_json_src_starts(b.data, 10, "0123456789abcdef", 16));
 
     t4__envelope e;
     assert_int_equal(t4__envelope_decode_json(b.data, b.len, &e), T4__ENV_OK);
@@ -230,6 +234,9 @@ static void test_binary_format(void **state)
     assert_int_equal(t4__envelope_encode_bin(&b, SRC, "/room/1", 7, 0x1, "hello", 5, EXC), 0);
     assert_true(t4__envelope_bin_from(b.data, b.len, SRC));
     assert_false(t4__envelope_bin_from(b.data, b.len, EXC));
+    assert_true(t4__envelope_bin_src_starts(b.data, b.len, "0123456789abcdef", 16));
+    assert_false(t4__envelope_bin_src_starts(b.data, b.len, "fedcba9876543210", 16));
+    assert_false(t4__envelope_bin_src_starts(b.data, 8, "0123456789abcdef", 16));
     t4__envelope e;
     assert_int_equal(t4__envelope_decode_bin(b.data, b.len, &e), T4__ENV_OK);
     assert_int_equal(e.opcode, 0x1);
