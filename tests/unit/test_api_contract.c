@@ -227,17 +227,20 @@ static void no_server_checks(void)
     CHECK(t4_config_from_env(&cfg) == 0 && cfg.port == 7145);
 
     mark("t4_run");
-    CHECK(t4_run(&(t4_config){.host = "999.0.0.1", .port = -1, .quiet_banner = true}) == T4_EINVAL);
+    CHECK(t4_run(&(t4_config){.host = "999.0.0.1", .port = -1, .quiet_banner = true, .workers = 1}) ==
+          T4_EINVAL);
     int taken = socket(AF_INET, SOCK_STREAM, 0); /* a port in use: T4_EIO */
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t alen = sizeof a;
     CHECK(bind(taken, (struct sockaddr *)&a, sizeof a) == 0 && listen(taken, 1) == 0 &&
           getsockname(taken, (struct sockaddr *)&a, &alen) == 0);
-    CHECK(t4_run(&(t4_config){.host = "127.0.0.1", .port = ntohs(a.sin_port), .quiet_banner = true}) ==
-          T4_EIO);
+    CHECK(t4_run(&(t4_config){
+              .host = "127.0.0.1", .port = ntohs(a.sin_port), .quiet_banner = true, .workers = 1}) == T4_EIO);
     close(taken);
-    CHECK(t4_run(&(t4_config){.host = "127.0.0.1", .port = 70000, .quiet_banner = true}) == T4_EINVAL);
-    CHECK(t4_run(&(t4_config){.host = "127.0.0.1", .port = -2, .quiet_banner = true}) == T4_EINVAL);
+    CHECK(t4_run(&(t4_config){.host = "127.0.0.1", .port = 70000, .quiet_banner = true, .workers = 1}) ==
+          T4_EINVAL);
+    CHECK(t4_run(&(t4_config){.host = "127.0.0.1", .port = -2, .quiet_banner = true, .workers = 1}) ==
+          T4_EINVAL);
 
     mark("t4_bound_port");
     CHECK(t4_bound_port() == 0); /* before start */
@@ -750,6 +753,7 @@ static void test_every_function_keeps_its_contract(void **state)
     int rc = t4_run(&(t4_config){.host = "127.0.0.1",
                                  .port = port,
                                  .quiet_banner = true,
+                                 .workers = 1, /* handlers and checks in this process */
                                  .ws_max_message = MAX_MSG,
                                  .templates_dir = "no-such-dir",
                                  .public_dir = ""});
