@@ -56,6 +56,7 @@ void t4__backplane_stop(void)
         relay->stop();
     relay = NULL;
     t4__bus_stop();
+    t4__ws_remote_reset(); /* whatever other processes reported is stale now */
 }
 
 bool t4__backplane_active(void)
@@ -81,6 +82,13 @@ void t4__backplane_presence(const char *path, size_t path_len, size_t local_coun
     t4__bus_presence(path, path_len, local_count);
     if (relay)
         relay->presence(path, path_len, local_count);
+}
+
+void t4__backplane_member(const char *path, size_t path_len, const char *id, const char *info)
+{
+    t4__bus_member(path, path_len, id, info);
+    if (relay && relay->member)
+        relay->member(path, path_len, id, info);
 }
 
 size_t t4__backplane_remote_count(const char *path, size_t path_len)

@@ -36,6 +36,25 @@ void t4__backplane_presence(const char *path, size_t path_len, size_t local_coun
 /* Connections on this path on OTHER live instances (0 without a backplane). */
 size_t t4__backplane_remote_count(const char *path, size_t path_len);
 
+/* A local connection set its presence on path (info: JSON text) or, with
+ * info NULL, left; the other workers and instances are told. */
+void t4__backplane_member(const char *path, size_t path_len, const char *id, const char *info);
+
+/* Implemented by the WebSocket side (members.c): what other processes
+ * report of their members. origin: "w<slot>" (a worker) or an instance id.
+ * info NULL: the member left. A snapshot is mark, then members, then sweep
+ * (what was not listed again has left). */
+void t4__ws_remote_member(const char *origin, const char *path, size_t plen, const char *id, const char *info,
+                          size_t ilen);
+void t4__ws_remote_origin_gone(const char *origin);
+void t4__ws_remote_mark(const char *origin);
+void t4__ws_remote_sweep(const char *origin);
+void t4__ws_remote_reset(void);
+/* Visits this process's members with presence (for a snapshot). */
+void t4__ws_members_each(void (*fn)(const char *path, size_t plen, const char *id, const char *info,
+                                    void *arg),
+                         void *arg);
+
 /* Implemented by the WebSocket side: deliver a relayed message to the local
  * members of path, skipping the connection whose id is exclude_id. Returns
  * the number of recipients. */

@@ -7,7 +7,9 @@
  *   HELLO  slot u32 | pid u32          first frame on every link
  *   MSG    opcode u8 | exclude[32] (all zero: none) | path_len u32 | path | payload
  *   COUNT  count u64 | path            the sender's count on path (absolute)
- *   RESET  (empty)                     forget my counts (a snapshot follows)
+ *   RESET  (empty)                     forget my counts and members (a snapshot follows)
+ *   MEMBER id[32] | path_len u32 | path | info   a member's presence (info:
+ *          JSON text; empty: it left), snapshotted like counts
  * A link carries frames one way: from the worker that connected it to the
  * worker that accepted it.
  *
@@ -39,7 +41,7 @@
 #define READ_MIN 65536
 #define EXCL_LEN T4__ID_LEN
 
-enum { F_HELLO = 1, F_MSG = 2, F_COUNT = 3, F_RESET = 4 };
+enum { F_HELLO = 1, F_MSG = 2, F_COUNT = 3, F_RESET = 4, F_MEMBER = 5 };
 
 /* One encoded frame, shared by the writes to every peer. */
 typedef struct {
@@ -244,6 +246,35 @@ static void snapshot_one(const char *path, size_t len, size_t count, void *arg)
     send_count(arg, path, len, count);
 }
 
+static frame *member_frame(const char *path, size_t len, const char *id, const char *info)
+{
+    size_t il = info ? strlen(info) : 0;
+    frame *f = frame_new(F_MEMBER, EXCL_LEN + 4 + len + il);
+    if (!f)
+        return NULL;
+    uint8_t *p = f->bytes + HDR;
+    memset(p, 0, EXCL_LEN);
+    memcpy(p, id, strnlen(id, EXCL_LEN));
+    wr32(p + EXCL_LEN, (uint32_t)len);
+    memcpy(p + EXCL_LEN + 4, path, len);
+    if (il)
+        memcpy(p + EXCL_LEN + 4 + len, info, il);
+    return f;
+}
+
+/* Members travel like counts: one lost marks the link for a resync. */
+static void member_one(const char *path, size_t len, const char *id, const char *info, void *arg)
+{
+    blink *l = arg;
+    frame *f = member_frame(path, len, id, info);
+    if (!f) {
+        l->resync = true;
+        return;
+    }
+    link_send(l, f, true);
+    frame_release(f);
+}
+
 static void send_snapshot(blink *l, bool reset)
 {
     if (reset) {
@@ -256,11 +287,21 @@ static void send_snapshot(blink *l, bool reset)
         frame_release(f);
     }
     t4__busc_foreach_local(snapshot_one, l);
+    t4__ws_members_each(member_one, l);
 }
 
 /* ---------------------------------------------------------------- */
 /* Links                                                              */
 /* ---------------------------------------------------------------- */
+
+/* A peer's counts and members drop out (it died, restarted or resyncs). */
+static void peer_clear(int slot)
+{
+    char origin[16];
+    snprintf(origin, sizeof origin, "w%d", slot);
+    t4__busc_clear_peer(slot);
+    t4__ws_remote_origin_gone(origin);
+}
 
 static void check_linked(void)
 {
@@ -290,7 +331,7 @@ static void link_close(blink *l, const char *why)
         bus.out[l->slot] = NULL; /* the tick (or the peer's next hello) reconnects */
     } else if (!l->out && l->slot >= 0 && bus.in && bus.in[l->slot] == l) {
         bus.in[l->slot] = NULL;
-        t4__busc_clear_peer(l->slot); /* its connections are gone with it */
+        peer_clear(l->slot); /* its connections are gone with it */
         if (why)
             t4_log(T4_LOG_WARN, "bus: link from worker %d (slot %d) lost: %s", (int)l->pid, l->slot, why);
     }
@@ -320,7 +361,7 @@ static void handle_hello(blink *l, const uint8_t *p, size_t n)
         link_close(bus.in[slot], NULL); /* its previous life, not noticed yet */
     l->slot = slot;
     bus.in[slot] = l;
-    t4__busc_clear_peer(slot); /* a new process: its counts start from its snapshot */
+    peer_clear(slot); /* a new process: its counts start from its snapshot */
     /* Our link to that slot may still lead to the process it replaced. */
     if (bus.out[slot] && bus.out[slot]->pid != pid)
         link_close(bus.out[slot], NULL);
@@ -348,6 +389,22 @@ bad:
     link_close(l, "malformed message frame");
 }
 
+static void handle_member(blink *l, const uint8_t *p, size_t n)
+{
+    if (n < EXCL_LEN + 4 || rd32(p + EXCL_LEN) > n - EXCL_LEN - 4) {
+        link_close(l, "malformed member frame");
+        return;
+    }
+    char id[EXCL_LEN + 1], origin[16];
+    memcpy(id, p, EXCL_LEN);
+    id[EXCL_LEN] = '\0';
+    size_t plen = rd32(p + EXCL_LEN);
+    const char *path = (const char *)p + EXCL_LEN + 4;
+    size_t il = n - EXCL_LEN - 4 - plen;
+    snprintf(origin, sizeof origin, "w%d", l->slot);
+    t4__ws_remote_member(origin, path, plen, id, il ? path + plen : NULL, il);
+}
+
 static void handle(blink *l, uint8_t type, const uint8_t *p, size_t n)
 {
     if (type == F_HELLO) {
@@ -372,7 +429,10 @@ static void handle(blink *l, uint8_t type, const uint8_t *p, size_t n)
         }
         break;
     case F_RESET:
-        t4__busc_clear_peer(l->slot);
+        peer_clear(l->slot);
+        break;
+    case F_MEMBER:
+        handle_member(l, p, n);
         break;
     default:
         link_close(l, "unknown frame type");
@@ -679,4 +739,22 @@ void t4__bus_presence(const char *path, size_t path_len, size_t local_count)
 size_t t4__bus_remote_count(const char *path, size_t path_len)
 {
     return bus.active ? t4__busc_remote(path, path_len) : 0;
+}
+
+void t4__bus_member(const char *path, size_t path_len, const char *id, const char *info)
+{
+    if (!bus.active)
+        return;
+    frame *f = NULL;
+    for (int i = 0; i < bus.nslots; i++) {
+        blink *l = bus.out[i];
+        if (!l)
+            continue;
+        if (!f && !(f = member_frame(path, path_len, id, info))) {
+            l->resync = true;
+            continue;
+        }
+        link_send(l, f, true);
+    }
+    frame_release(f);
 }

@@ -38,6 +38,8 @@ bool t4__bus_is_peer_id(const char *id, size_t len);
 void t4__bus_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
                      const char *exclude_id);
 void t4__bus_presence(const char *path, size_t path_len, size_t local_count);
+/* A member's presence (info NULL: it left), to every other worker. */
+void t4__bus_member(const char *path, size_t path_len, const char *id, const char *info);
 /* Connections on this path on the other workers. */
 size_t t4__bus_remote_count(const char *path, size_t path_len);
 #endif

@@ -16,6 +16,7 @@ typedef struct t4__relay {
                     const char *exclude_id);
     void (*presence)(const char *path, size_t path_len, size_t local_count);
     size_t (*remote_count)(const char *path, size_t path_len);
+    void (*member)(const char *path, size_t path_len, const char *id, const char *info);
 } t4__relay;
 
 extern const t4__relay t4__relay_redis;

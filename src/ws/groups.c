@@ -123,3 +123,10 @@ const t4__ws_route *t4__group_route(const t4__group *g)
 {
     return g ? g->route : NULL;
 }
+
+void t4__group_each(void (*fn)(t4__group *g, void *arg), void *arg)
+{
+    for (size_t b = 0; b < groups.nbuckets; b++)
+        for (t4__hnode *n = groups.buckets ? groups.buckets[b] : NULL; n; n = n->next)
+            fn((t4__group *)n, arg);
+}

@@ -84,6 +84,8 @@ t4_ws *t4__group_first(const t4__group *g);
 /* The path's history (NULL when its route keeps none) and route. */
 t4__hist *t4__group_hist(const t4__group *g);
 const t4__ws_route *t4__group_route(const t4__group *g);
+/* Visits every group. */
+void t4__group_each(void (*fn)(t4__group *g, void *arg), void *arg);
 /* Normalises a decoded path into its group key: drops one trailing slash. */
 size_t t4__group_key_len(const char *path, size_t len);
 
@@ -113,9 +115,10 @@ t4__sbuf *t4__ws_text_frame(const t4_ws *ws, uint8_t opcode, const void *data, s
  * resume.c): the welcome, then the messages it missed. Sets ws->join. */
 void t4__ws_resume_join(t4_ws *ws, const t4__http_head *h);
 /* Presence (members.c): tells the path's members ws left (g: its group,
- * which it has just left); the list as JSON text (malloc'd) for the welcome. */
+ * which it has just left, or NULL when the group went with it: the other
+ * processes are told all the same); the list as JSON text (malloc'd) for the welcome. */
 void t4__ws_presence_left(t4_ws *ws, t4__group *g);
-char *t4__ws_presence_json(const t4__group *g);
+char *t4__ws_presence_json(const t4_ws *ws);
 /* Periodic: drops expired history (called once per sweep). */
 void t4__ws_history_tick(uint64_t now);
 /* A broadcast or push: delivered to the local members of the path at once
