@@ -77,6 +77,13 @@ void t4__backplane_publish(const char *path, size_t path_len, uint8_t opcode, co
         relay->publish(path, path_len, opcode, data, len, exclude_id);
 }
 
+void t4__backplane_relay_publish(const char *path, size_t path_len, uint8_t opcode, const void *data,
+                                 size_t len, const char *exclude_id)
+{
+    if (relay)
+        relay->publish(path, path_len, opcode, data, len, exclude_id);
+}
+
 void t4__backplane_presence(const char *path, size_t path_len, size_t local_count)
 {
     t4__bus_presence(path, path_len, local_count);

@@ -55,6 +55,18 @@ void t4__ws_members_each(void (*fn)(const char *path, size_t plen, const char *i
                                     void *arg),
                          void *arg);
 
+/* A message from another worker (the bus): kind 'm' (MSG: deliver, no
+ * position), 'f' (FWD: we own the path's history: position it), 'p'
+ * (PMSG: the owner positioned it at epoch, offset). */
+void t4__ws_deliver_bus(char kind, uint64_t epoch, uint64_t offset, const char *path, size_t path_len,
+                        uint8_t opcode, const void *data, size_t len, const char *exclude_id);
+/* The epoch of a new history with workers (owner.c): the same on every
+ * worker for a path and owner process; 0 while the owner is not linked. */
+uint64_t t4__ws_bus_epoch(const char *path, size_t len);
+/* Relays to other instances only (not to the other workers). */
+void t4__backplane_relay_publish(const char *path, size_t path_len, uint8_t opcode, const void *data,
+                                 size_t len, const char *exclude_id);
+
 /* Implemented by the WebSocket side: deliver a relayed message to the local
  * members of path, skipping the connection whose id is exclude_id. Returns
  * the number of recipients. */

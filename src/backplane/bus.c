@@ -10,6 +10,10 @@
  *   RESET  (empty)                     forget my counts and members (a snapshot follows)
  *   MEMBER id[32] | path_len u32 | path | info   a member's presence (info:
  *          JSON text; empty: it left), snapshotted like counts
+ *   FWD    as MSG: a message on a path with history, to the path's owner
+ *   PMSG   epoch u64 | offset u64 | as MSG: the owner's positioned message
+ * (paths with history have one owner worker, which positions their
+ * messages: docs/ARCHITECTURE.md, "History with workers")
  * A link carries frames one way: from the worker that connected it to the
  * worker that accepted it.
  *
@@ -26,6 +30,7 @@
 #include "runtime/supervisor.h"
 #include "util/log.h"
 #include "util/random_id.h"
+#include "ws/history.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -41,7 +46,7 @@
 #define READ_MIN 65536
 #define EXCL_LEN T4__ID_LEN
 
-enum { F_HELLO = 1, F_MSG = 2, F_COUNT = 3, F_RESET = 4, F_MEMBER = 5 };
+enum { F_HELLO = 1, F_MSG = 2, F_COUNT = 3, F_RESET = 4, F_MEMBER = 5, F_FWD = 6, F_PMSG = 7 };
 
 /* One encoded frame, shared by the writes to every peer. */
 typedef struct {
@@ -370,8 +375,17 @@ static void handle_hello(blink *l, const uint8_t *p, size_t n)
     check_linked();
 }
 
-static void handle_msg(blink *l, const uint8_t *p, size_t n)
+static void handle_msg(blink *l, uint8_t type, const uint8_t *p, size_t n)
 {
+    uint64_t pos[2] = {0, 0};
+    if (type == F_PMSG) {
+        if (n < 16)
+            goto bad;
+        memcpy(pos, p, 16);
+        p += 16, n -= 16;
+        if (!pos[0] || !pos[1])
+            goto bad;
+    }
     if (n < 1 + EXCL_LEN + 4)
         goto bad;
     uint8_t opcode = p[0];
@@ -382,8 +396,11 @@ static void handle_msg(blink *l, const uint8_t *p, size_t n)
     size_t head = 1 + EXCL_LEN + 4;
     if ((opcode != 0x1 && opcode != 0x2) || plen > n - head)
         goto bad;
-    t4__ws_deliver_local((const char *)p + head, plen, opcode, p + head + plen, n - head - plen,
-                         exclude[0] ? exclude : NULL);
+    t4__ws_deliver_bus(type == F_MSG   ? 'm'
+                       : type == F_FWD ? 'f'
+                                       : 'p',
+                       pos[0], pos[1], (const char *)p + head, plen, opcode, p + head + plen, n - head - plen,
+                       exclude[0] ? exclude : NULL);
     return;
 bad:
     link_close(l, "malformed message frame");
@@ -417,7 +434,9 @@ static void handle(blink *l, uint8_t type, const uint8_t *p, size_t n)
     }
     switch (type) {
     case F_MSG:
-        handle_msg(l, p, n);
+    case F_FWD:
+    case F_PMSG:
+        handle_msg(l, type, p, n);
         break;
     case F_COUNT:
         if (n < 8) {
@@ -646,6 +665,7 @@ int t4__bus_start(uv_loop_t *loop, const t4_config *cfg)
                             .hint = "TINA4_WS_BACKPLANE_MAX_QUEUE bounds what waits for one worker"};
     bus.linked_logged = false;
     bus.active = true;
+    t4__hist_set_epoch_source(t4__ws_bus_epoch); /* one epoch per path, machine-wide */
     listen_now();
     uv_timer_init(loop, &bus.tick);
     uv_timer_start(&bus.tick, on_tick, TICK_MS, TICK_MS);
@@ -667,6 +687,7 @@ void t4__bus_stop(void)
         return;
     t4__drops_flush(&bus.drops, uv_now(bus.loop) + T4__DROPS_LOG_MS);
     bus.active = false;
+    t4__hist_set_epoch_source(NULL);
     while (bus.all)
         link_close(bus.all, NULL);
     uv_close((uv_handle_t *)&bus.tick, NULL);
@@ -693,37 +714,92 @@ bool t4__bus_is_peer_id(const char *id, size_t len)
     return bus.active && len >= T4__BUS_TOKEN_LEN && memcmp(id, bus.token, T4__BUS_TOKEN_LEN) == 0;
 }
 
-void t4__bus_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
-                     const char *exclude_id)
+/* A MSG, FWD or PMSG frame (pos: epoch and offset, PMSG only); NULL when
+ * too large for any worker or out of memory. */
+static frame *msg_frame(uint8_t type, const uint64_t *pos, const char *path, size_t path_len, uint8_t opcode,
+                        const void *data, size_t len, const char *exclude_id)
+{
+    size_t pre = type == F_PMSG ? 16 : 0, head = 1 + EXCL_LEN + 4;
+    if (path_len > bus.max_frame || len > bus.max_frame - head - path_len)
+        return NULL; /* no worker could take it (and none of our members' paths is that long) */
+    frame *f = frame_new(type, pre + head + path_len + len);
+    if (!f)
+        return NULL;
+    uint8_t *p = f->bytes + HDR;
+    if (pre)
+        memcpy(p, pos, 16);
+    p += pre;
+    p[0] = opcode;
+    memset(p + 1, 0, EXCL_LEN);
+    if (exclude_id)
+        memcpy(p + 1, exclude_id, strnlen(exclude_id, EXCL_LEN));
+    wr32(p + 1 + EXCL_LEN, (uint32_t)path_len);
+    memcpy(p + head, path, path_len);
+    if (len)
+        memcpy(p + head + path_len, data, len);
+    return f;
+}
+
+static void publish_all(uint8_t type, const uint64_t *pos, const char *path, size_t path_len, uint8_t opcode,
+                        const void *data, size_t len, const char *exclude_id)
 {
     if (!bus.active)
         return;
-    size_t head = 1 + EXCL_LEN + 4;
-    if (path_len > bus.max_frame || len > bus.max_frame - head - path_len)
-        return; /* no worker could take it (and none of our members' paths is that long) */
     frame *f = NULL;
     for (int i = 0; i < bus.nslots; i++) {
         blink *l = bus.out[i];
         if (!l)
             continue;
-        if (!f) { /* encoded once, on first need */
-            if (!(f = frame_new(F_MSG, head + path_len + len))) {
-                t4__drops_add(&bus.drops, uv_now(bus.loop));
-                return;
-            }
-            uint8_t *p = f->bytes + HDR;
-            p[0] = opcode;
-            memset(p + 1, 0, EXCL_LEN);
-            if (exclude_id)
-                memcpy(p + 1, exclude_id, strnlen(exclude_id, EXCL_LEN));
-            wr32(p + 1 + EXCL_LEN, (uint32_t)path_len);
-            memcpy(p + head, path, path_len);
-            if (len)
-                memcpy(p + head + path_len, data, len);
+        /* encoded once, on first need */
+        if (!f && !(f = msg_frame(type, pos, path, path_len, opcode, data, len, exclude_id))) {
+            t4__drops_add(&bus.drops, uv_now(bus.loop));
+            return;
         }
         link_send(l, f, false);
     }
     frame_release(f);
+}
+
+void t4__bus_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                     const char *exclude_id)
+{
+    publish_all(F_MSG, NULL, path, path_len, opcode, data, len, exclude_id);
+}
+
+void t4__bus_publish_at(uint64_t epoch, uint64_t offset, const char *path, size_t path_len, uint8_t opcode,
+                        const void *data, size_t len, const char *exclude_id)
+{
+    uint64_t pos[2] = {epoch, offset};
+    publish_all(F_PMSG, pos, path, path_len, opcode, data, len, exclude_id);
+}
+
+int t4__bus_owner(const char *path, size_t path_len)
+{
+    if (!bus.active)
+        return -1;
+    int slot = (int)(t4__bus_hash(path, path_len, T4__BUS_HASH_INIT) % (uint64_t)bus.nslots);
+    return slot == bus.slot ? -1 : slot;
+}
+
+pid_t t4__bus_owner_pid(const char *path, size_t path_len)
+{
+    int slot = t4__bus_owner(path, path_len);
+    if (!bus.active || slot < 0)
+        return bus.active ? getpid() : 0;
+    return bus.out[slot] ? bus.out[slot]->pid : 0;
+}
+
+int t4__bus_forward(int slot, const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                    const char *exclude_id)
+{
+    if (!bus.active || slot < 0 || slot >= bus.nslots || !bus.out[slot] || bus.out[slot]->closing)
+        return -1;
+    frame *f = msg_frame(F_FWD, NULL, path, path_len, opcode, data, len, exclude_id);
+    if (!f)
+        return -1;
+    link_send(bus.out[slot], f, false);
+    frame_release(f);
+    return 0;
 }
 
 void t4__bus_presence(const char *path, size_t path_len, size_t local_count)

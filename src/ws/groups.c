@@ -130,3 +130,11 @@ void t4__group_each(void (*fn)(t4__group *g, void *arg), void *arg)
         for (t4__hnode *n = groups.buckets ? groups.buckets[b] : NULL; n; n = n->next)
             fn((t4__group *)n, arg);
 }
+
+t4_ws *t4__group_member(const t4__group *g, const char *id)
+{
+    for (t4_ws *m = t4__group_first(g); id && m; m = m->gnext)
+        if (strcmp(m->id, id) == 0)
+            return m;
+    return NULL;
+}

@@ -7,8 +7,14 @@
 #include <string.h>
 
 static t4__hmap paths;
+static uint64_t (*epoch_source)(const char *path, size_t len);
 static t4__hist_entry *oldest, *newest; /* every entry of every path, by age */
 static size_t used, limit = 64u * 1024 * 1024;
+
+void t4__hist_set_epoch_source(uint64_t (*fn)(const char *path, size_t len))
+{
+    epoch_source = fn;
+}
 
 void t4__hist_set_limit(size_t bytes)
 {
@@ -65,6 +71,8 @@ t4__hist *t4__hist_open(const char *path, size_t len, size_t size, uint64_t ttl_
     h->len = len;
     h->size = size ? size : 1;
     h->ttl = ttl_ms;
+    if (epoch_source)
+        h->epoch = epoch_source(path, len);
     /* A zero epoch is reserved for "no epoch" on the wire. */
     while (h->epoch == 0)
         if (t4__random_bytes(&h->epoch, sizeof h->epoch) != 0) {
@@ -144,6 +152,22 @@ static int grow(t4__hist *h)
     h->cap = ncap;
     h->head = 0;
     return 0;
+}
+
+uint64_t t4__hist_append_at(t4__hist *h, uint64_t epoch, uint64_t offset, uint8_t opcode, const void *data,
+                            size_t len, uint64_t now)
+{
+    if (epoch != h->epoch || offset > h->last + 1) {
+        /* Another history, or a hole (a message we never saw): what is
+         * kept cannot be followed by this one without a gap. */
+        while (h->count)
+            drop_oldest(h);
+        h->epoch = epoch;
+        h->last = offset - 1;
+    } else if (offset <= h->last) {
+        return 0; /* had it already */
+    }
+    return t4__hist_append(h, opcode, data, len, now);
 }
 
 uint64_t t4__hist_append(t4__hist *h, uint8_t opcode, const void *data, size_t len, uint64_t now)

@@ -70,6 +70,16 @@ void t4__hist_release(t4__hist *h);
  * advances, so positions never repeat). May free other paths' histories
  * (never h itself) to stay within the budget. */
 uint64_t t4__hist_append(t4__hist *h, uint8_t opcode, const void *data, size_t len, uint64_t now);
+/* Appends a message positioned elsewhere (a replica of the history that
+ * the path's owner keeps, docs/ARCHITECTURE.md): at (epoch, offset). A new
+ * epoch, or an offset past last + 1, first empties the ring (a resume across
+ * it must see a gap). Returns the offset, or 0 when it was not kept (also
+ * when offset <= last: a message already had). */
+uint64_t t4__hist_append_at(t4__hist *h, uint64_t epoch, uint64_t offset, uint8_t opcode, const void *data,
+                            size_t len, uint64_t now);
+/* Where new histories get their epoch: fn(path) (0: a random one). With
+ * workers every worker derives the same epoch for a path. */
+void t4__hist_set_epoch_source(uint64_t (*fn)(const char *path, size_t len));
 /* Drops messages older than the history's TTL. */
 void t4__hist_expire(t4__hist *h, uint64_t now);
 /* Expires every history (a periodic sweep). May free histories. */
