@@ -77,6 +77,19 @@ void t4__backplane_publish(const char *path, size_t path_len, uint8_t opcode, co
         relay->publish(path, path_len, opcode, data, len, exclude_id);
 }
 
+bool t4__backplane_history(void)
+{
+    return relay && relay->publish_history;
+}
+
+int t4__backplane_publish_history(const char *path, size_t path_len, uint8_t opcode, const void *data,
+                                  size_t len, const char *exclude_id, size_t maxlen, uint64_t ttl_ms)
+{
+    if (!relay || !relay->publish_history)
+        return -1;
+    return relay->publish_history(path, path_len, opcode, data, len, exclude_id, maxlen, ttl_ms);
+}
+
 void t4__backplane_relay_publish(const char *path, size_t path_len, uint8_t opcode, const void *data,
                                  size_t len, const char *exclude_id)
 {

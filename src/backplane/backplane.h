@@ -63,6 +63,13 @@ void t4__ws_deliver_bus(char kind, uint64_t epoch, uint64_t offset, const char *
 /* The epoch of a new history with workers (owner.c): the same on every
  * worker for a path and owner process; 0 while the owner is not linked. */
 uint64_t t4__ws_bus_epoch(const char *path, size_t len);
+/* History kept by the relay (Redis Streams): positions are cluster-wide.
+ * publish_history sends a message of a path with history to be positioned;
+ * it is delivered here too when it comes back (t4__ws_deliver_bus 'p').
+ * Returns 0, or -1 when it cannot now (link down). */
+bool t4__backplane_history(void);
+int t4__backplane_publish_history(const char *path, size_t path_len, uint8_t opcode, const void *data,
+                                  size_t len, const char *exclude_id, size_t maxlen, uint64_t ttl_ms);
 /* Relays to other instances only (not to the other workers). */
 void t4__backplane_relay_publish(const char *path, size_t path_len, uint8_t opcode, const void *data,
                                  size_t len, const char *exclude_id);

@@ -42,6 +42,7 @@
 #include "backplane/member_msg.h"
 #include "backplane/presence.h"
 #include "backplane/presence_msg.h"
+#include "backplane/redis_history.h"
 #include "backplane/relay.h"
 #include "backplane/url.h"
 #include "util/log.h"
@@ -543,6 +544,8 @@ static void on_message(const char *channel, size_t clen, const char *data, size_
         on_presence_message(data, len);
     else if (clen == sizeof MEMBERS_CHANNEL - 1 && memcmp(channel, MEMBERS_CHANNEL, clen) == 0)
         on_member_message(data, len, NULL);
+    else if (clen == sizeof T4__RHIST_CHANNEL - 1 && memcmp(channel, T4__RHIST_CHANNEL, clen) == 0)
+        t4__rhist_on_message(data, len);
 }
 
 /* ---------------------------------------------------------------- */
@@ -561,6 +564,7 @@ static void on_up(void)
                "connections only (not relayed)",
                dropped_msgs, dropped_bytes);
     dropped_msgs = dropped_bytes = 0;
+    t4__rhist_on_up(c);
     announce(c);
     redisAsyncCommand(c, on_members, NULL, "SMEMBERS %s", INSTANCES_KEY);
 }
@@ -597,6 +601,7 @@ static void on_tick(uv_timer_t *t)
                           &drop_pres_unauth, &drop_member_bad, &drop_member_unauth};
     for (size_t i = 0; i < sizeof drops / sizeof drops[0]; i++)
         t4__drops_flush(drops[i], now);
+    t4__rhist_flush_drops(now);
     if (++ticks % 4 != 0)
         return;
     redisAsyncContext *c = t4__link_cmd();
@@ -658,6 +663,7 @@ static int start(uv_loop_t *lp, const t4_config *cfg, const char *instance_id)
     snprintf(self_key, sizeof self_key, KEY_PREFIX "%s", self);
     snprintf(members_key, sizeof members_key, MEMBERS_PREFIX "%s", self);
     t4__pres_set_drop_hook(instance_dropped);
+    t4__rhist_setup(loop, self, auth, max_message, max_path);
     binary_format = strcasecmp(fmt, "binary") == 0;
     data_channel = binary_format ? T4__BP_CHANNEL_BIN : T4__BP_CHANNEL_JSON;
     hb_ms = cfg->ws_backplane_heartbeat ? cfg->ws_backplane_heartbeat : 5000;
@@ -673,13 +679,13 @@ static int start(uv_loop_t *lp, const t4_config *cfg, const char *instance_id)
     uint64_t tick = hb_ms / 4 ? hb_ms / 4 : 1;
     uv_timer_start(&tick_timer, on_tick, tick, tick);
     started = true;
-    const char *channels[3] = {data_channel, PRESENCE_CHANNEL, MEMBERS_CHANNEL};
+    const char *channels[4] = {data_channel, PRESENCE_CHANNEL, MEMBERS_CHANNEL, T4__RHIST_CHANNEL};
     static const t4__link_events ev = {on_up, on_down, on_message};
     t4_log(T4_LOG_INFO,
            "backplane: redis, instance %s, %s envelopes on channel %s, heartbeat %" PRIu64 " ms, %s", self,
            binary_format ? "binary" : "JSON", data_channel, hb_ms,
            auth ? "authenticated (HMAC-SHA256)" : "not authenticated (no TINA4_WS_BACKPLANE_SECRET)");
-    if (t4__link_start(loop, &url, channels, 3, &ev) != 0) {
+    if (t4__link_start(loop, &url, channels, 4, &ev) != 0) {
         uv_close((uv_handle_t *)&tick_timer, NULL);
         uv_close((uv_handle_t *)&flush_timer, NULL);
         started = false;
@@ -707,4 +713,5 @@ static void stop(void)
     auth = NULL;
 }
 
-const t4__relay t4__relay_redis = {"redis", start, stop, publish, presence, remote_count, member};
+const t4__relay t4__relay_redis = {"redis",  start,        stop,   publish,
+                                   presence, remote_count, member, t4__rhist_publish};

@@ -23,13 +23,18 @@
 #include "ws/ws.h"
 #include <string.h>
 
-bool t4__ws_owned_history(const char *path, size_t len)
+static const t4__ws_route *history_route(const char *path, size_t len)
 {
-    if (!t4__bus_active() || !t4__routes_ws_history())
-        return false;
+    if (!t4__routes_ws_history())
+        return NULL;
     const t4__group *g = t4__group_find(path, len);
     const t4__ws_route *r = g ? t4__group_route(g) : t4__routes_ws_for(path, len);
-    return r && r->history_size;
+    return r && r->history_size ? r : NULL;
+}
+
+bool t4__ws_owned_history(const char *path, size_t len)
+{
+    return (t4__bus_active() || t4__backplane_history()) && history_route(path, len);
 }
 
 uint64_t t4__ws_bus_epoch(const char *path, size_t len)
@@ -44,6 +49,15 @@ uint64_t t4__ws_bus_epoch(const char *path, size_t len)
     h = t4__bus_hash(path, len, h);
     h ^= h >> 29;
     return h ? h : 1;
+}
+
+/* Open members of g but the sender: who will get a forwarded message. */
+static int recipients(const t4__group *g, const t4_ws *exclude)
+{
+    int n = 0;
+    for (const t4_ws *m = t4__group_first(g); m; m = m->gnext)
+        n += m != exclude && m->phase == T4__WS_OPEN;
+    return n;
 }
 
 /* The owner's side: position, deliver here, then to every other worker. */
@@ -65,19 +79,23 @@ static int owner_deliver(const char *path, size_t len, uint8_t opcode, const voi
     return n;
 }
 
-/* Open members of g but the sender: who will get a forwarded message. */
-static int recipients(const t4__group *g, const t4_ws *exclude)
-{
-    int n = 0;
-    for (const t4_ws *m = t4__group_first(g); m; m = m->gnext)
-        n += m != exclude && m->phase == T4__WS_OPEN;
-    return n;
-}
-
 int t4__ws_publish_owned(const char *path, size_t len, uint8_t opcode, const void *data, size_t dlen,
                          const t4_ws *exclude)
 {
     const char *xid = exclude ? exclude->id : NULL;
+    if (t4__backplane_history()) {
+        /* Redis positions it; every worker and instance (this one too)
+         * delivers it when it comes back on the history channel. */
+        const t4__ws_route *r = history_route(path, len);
+        t4__group *g = t4__group_find(path, len);
+        if (t4__backplane_publish_history(path, len, opcode, data, dlen, xid, r->history_size,
+                                          (uint64_t)r->history_ttl * 1000) == 0)
+            return recipients(g, exclude);
+        /* Redis is unreachable: here and on this machine's workers, without a position. */
+        int n = t4__ws_fanout(g, opcode, data, dlen, exclude, 0, 0);
+        t4__bus_publish(path, len, opcode, data, dlen, xid);
+        return n;
+    }
     int owner = t4__bus_owner(path, len);
     if (owner < 0)
         return owner_deliver(path, len, opcode, data, dlen, xid, true);
@@ -95,6 +113,10 @@ int t4__ws_publish_owned(const char *path, size_t len, uint8_t opcode, const voi
 int t4__ws_relayed_owned(const char *path, size_t len, uint8_t opcode, const void *data, size_t dlen,
                          const char *exclude_id)
 {
+    if (t4__backplane_history()) { /* history goes by its own channel: an older sender */
+        t4__group *g = t4__group_find(path, len);
+        return t4__ws_fanout(g, opcode, data, dlen, t4__group_member(g, exclude_id), 0, 0);
+    }
     int owner = t4__bus_owner(path, len);
     if (owner < 0)
         return owner_deliver(path, len, opcode, data, dlen, exclude_id, false);
