@@ -9,6 +9,7 @@
 //
 //   node bench/backplane.mjs [--build build] [--subs 50] [--size 64] [--duration 5]
 //                            [--window 64 | --rate 2000] [--format json|binary]
+//                            [--path /history/bench]   (history kept in Redis Streams)
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -27,6 +28,7 @@ const DURATION = Number(arg('duration', 5));
 const WINDOW = Number(arg('window', 64));
 const RATE = Number(arg('rate', 0));
 const FORMAT = arg('format', 'json');
+const PATH = arg('path', '/broadcast/bench');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function freePort() {
@@ -71,7 +73,7 @@ const inst = ports.map((port) => run(server, [], {
 await Promise.all(ports.map(waitPort));
 await sleep(300); // links up
 
-const url = (port) => `ws://127.0.0.1:${port}/broadcast/bench`;
+const url = (port) => `ws://127.0.0.1:${port}${PATH}`;
 const open = (u) => new Promise((resolve, reject) => {
   const w = new WebSocket(u, { perMessageDeflate: false });
   w.binaryType = 'nodebuffer';
