@@ -13,6 +13,7 @@
 #ifndef T4_BACKPLANE_BACKPLANE_H
 #define T4_BACKPLANE_BACKPLANE_H
 #include "tina4.h"
+#include "ws/history.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -70,6 +71,10 @@ uint64_t t4__ws_bus_epoch(const char *path, size_t len);
 bool t4__backplane_history(void);
 int t4__backplane_publish_history(const char *path, size_t path_len, uint8_t opcode, const void *data,
                                   size_t len, const char *exclude_id, size_t maxlen, uint64_t ttl_ms);
+/* The history size of path's route (0: it keeps none), and filling this
+ * process's copy of a path's history from the one kept in Redis. */
+size_t t4__ws_history_size(const char *path, size_t len);
+void t4__ws_history_prime(const char *path, size_t len, uint64_t epoch, const t4__hist_item *items, size_t n);
 /* Relays to other instances only (not to the other workers). */
 void t4__backplane_relay_publish(const char *path, size_t path_len, uint8_t opcode, const void *data,
                                  size_t len, const char *exclude_id);

@@ -19,6 +19,12 @@
  * on the channel, and keeps it in its local copy of the path's history
  * (t4__hist_append_at) - so a client resumes on any instance from memory,
  * and the epoch, kept in Redis, survives the crash of any instance.
+ *
+ * On every connect an instance reads what Redis keeps (SCAN for the meta
+ * keys, then the epoch and the newest history_size entries of each path
+ * its routes keep history for) into its own copies: a new or restarted
+ * instance can then replay what was sent before it started (a deploy that
+ * replaces every instance loses nothing).
  */
 #include "backplane/redis_history.h"
 #include "backplane/backplane.h"
@@ -30,6 +36,7 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char script[] =
@@ -70,12 +77,126 @@ void t4__rhist_setup(uv_loop_t *lp, const char *id, t4__bp_auth *a, size_t max_m
     t4__drops_reset(&drop_failed);
 }
 
+#define META_PREFIX   "tina4:ws:history-meta:"
+#define STREAM_PREFIX "tina4:ws:history:"
+
+typedef struct {
+    uint64_t epoch;
+    size_t plen;
+    char path[];
+} prime_ctx;
+
+static void on_epoch(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)ac;
+    const redisReply *reply = r;
+    prime_ctx *p = priv;
+    t4__hist_pos pos;
+    char buf[40];
+    /* The epoch as 16 hex digits: parsed as a position "<epoch> 1 ". */
+    if (reply && reply->type == REDIS_REPLY_STRING && reply->len == 16) {
+        snprintf(buf, sizeof buf, "%.16s 1 ", reply->str);
+        if (t4__hist_pos_parse(buf, strlen(buf), &pos) == 0)
+            p->epoch = pos.epoch;
+    }
+}
+
+/* XREVRANGE: newest first, each [id "<offset>-0", [m, body]]. */
+static void on_entries(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)ac;
+    const redisReply *reply = r;
+    prime_ctx *p = priv;
+    t4__hist_item *items = NULL;
+    size_t n = 0;
+    if (!p->epoch || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0 ||
+        !(items = calloc(reply->elements, sizeof *items)))
+        goto done;
+    for (size_t i = reply->elements; i-- > 0;) {
+        const redisReply *e = reply->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
+            e->element[1]->type != REDIS_REPLY_ARRAY || e->element[1]->elements != 2 ||
+            e->element[1]->element[1]->type != REDIS_REPLY_STRING)
+            continue;
+        const redisReply *v = e->element[1]->element[1];
+        const char *body;
+        size_t blen;
+        t4__hist_msg m;
+        char *end;
+        unsigned long long off = strtoull(e->element[0]->str, &end, 10);
+        if (!off || *end != '-' || !t4__bp_open_presence(auth, v->str, v->len, &body, &blen) ||
+            t4__hist_body_parse(body, blen, max_path, &m) != 0 || m.path_len != p->plen ||
+            memcmp(m.path, p->path, p->plen) != 0 || (n && off <= items[n - 1].offset)) {
+            t4__drops_add(&drop_bad, uv_now(loop));
+            continue;
+        }
+        items[n++] = (t4__hist_item){off, m.opcode, m.data, m.len};
+    }
+    if (n)
+        t4__ws_history_prime(p->path, p->plen, p->epoch, items, n);
+done:
+    free(items);
+    free(p);
+}
+
+static void scan(redisAsyncContext *c, const char *cursor);
+
+static void on_scan(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)priv;
+    const redisReply *reply = r;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING || reply->element[1]->type != REDIS_REPLY_ARRAY)
+        return;
+    const redisReply *keys = reply->element[1];
+    for (size_t i = 0; i < keys->elements; i++) {
+        const redisReply *k = keys->element[i];
+        size_t pl = sizeof META_PREFIX - 1;
+        if (k->type != REDIS_REPLY_STRING || k->len <= pl || k->str[pl] != '/' || k->len - pl > max_path)
+            continue;
+        const char *path = k->str + pl;
+        size_t plen = k->len - pl, size = t4__ws_history_size(path, plen);
+        prime_ctx *p;
+        if (!size || !(p = calloc(1, sizeof *p + plen + 1)))
+            continue; /* not a path this application keeps history for */
+        memcpy(p->path, path, plen);
+        p->plen = plen;
+        char count[24];
+        snprintf(count, sizeof count, "%zu", size);
+        t4__buf sk = {0};
+        if (t4__buf_append(&sk, STREAM_PREFIX, sizeof STREAM_PREFIX - 1) != 0 ||
+            t4__buf_append(&sk, path, plen) != 0) {
+            t4__buf_free(&sk);
+            free(p);
+            continue;
+        }
+        /* One connection runs them in order: the epoch is known when the
+         * entries come; on_entries frees p (also when the link drops). */
+        const char *a1[3] = {"HGET", k->str, "e"};
+        size_t l1[3] = {4, k->len, 1};
+        redisAsyncCommandArgv(ac, on_epoch, p, 3, a1, l1);
+        const char *a2[6] = {"XREVRANGE", sk.data, "+", "-", "COUNT", count};
+        size_t l2[6] = {9, sk.len, 1, 1, 5, strlen(count)};
+        if (redisAsyncCommandArgv(ac, on_entries, p, 6, a2, l2) != REDIS_OK)
+            free(p); /* the link is going: on_epoch gets no reply, so does not touch p */
+        t4__buf_free(&sk);
+    }
+    if (strcmp(reply->element[0]->str, "0") != 0)
+        scan(ac, reply->element[0]->str);
+}
+
+static void scan(redisAsyncContext *c, const char *cursor)
+{
+    redisAsyncCommand(c, on_scan, NULL, "SCAN %s MATCH %s* COUNT 200", cursor, META_PREFIX);
+}
+
 void t4__rhist_on_up(redisAsyncContext *c)
 {
     /* Before any EVALSHA: commands on one connection run in order. */
     const char *argv[3] = {"SCRIPT", "LOAD", script};
     size_t lens[3] = {6, 4, sizeof script - 1};
     redisAsyncCommandArgv(c, NULL, NULL, 3, argv, lens);
+    scan(c, "0");
 }
 
 static void on_reply(redisAsyncContext *ac, void *r, void *priv)

@@ -170,6 +170,51 @@ uint64_t t4__hist_append_at(t4__hist *h, uint64_t epoch, uint64_t offset, uint8_
     return t4__hist_append(h, opcode, data, len, now);
 }
 
+int t4__hist_prime(t4__hist *h, uint64_t epoch, const t4__hist_item *items, size_t n, uint64_t now)
+{
+    if (n == 0)
+        return 0;
+    uint64_t rmax = items[n - 1].offset;
+    /* What we hold past the stored copy (arrived live meanwhile) is kept and
+     * re-appended after it; the rest is the same messages, or another epoch. */
+    size_t keep = 0;
+    t4__hist_item *saved = NULL;
+    if (h->epoch == epoch && h->count && h->last > rmax) {
+        if (t4__hist_first(h) > rmax + 1)
+            return 0; /* a hole between the stored copy and what we hold */
+        keep = (size_t)(h->last - rmax);
+        if (!(saved = calloc(keep, sizeof *saved)))
+            return -1;
+        for (size_t i = 0; i < keep; i++) {
+            const t4__hist_entry *e = t4__hist_at(h, rmax + 1 + i);
+            saved[i] = (t4__hist_item){e->offset, e->opcode, NULL, e->len};
+            char *copy = malloc(e->len ? e->len : 1);
+            if (!copy) {
+                while (i--)
+                    free((void *)saved[i].data);
+                free(saved);
+                return -1;
+            }
+            memcpy(copy, e->data, e->len);
+            saved[i].data = copy;
+        }
+    } else if (h->epoch == epoch && h->last > rmax) {
+        return 0; /* nothing kept here, but newer than the copy: stays as it is */
+    }
+    while (h->count)
+        drop_oldest(h);
+    h->epoch = epoch;
+    h->last = items[0].offset - 1;
+    for (size_t i = 0; i < n; i++)
+        t4__hist_append_at(h, epoch, items[i].offset, items[i].opcode, items[i].data, items[i].len, now);
+    for (size_t i = 0; i < keep; i++) {
+        t4__hist_append_at(h, epoch, saved[i].offset, saved[i].opcode, saved[i].data, saved[i].len, now);
+        free((void *)saved[i].data);
+    }
+    free(saved);
+    return 0;
+}
+
 uint64_t t4__hist_append(t4__hist *h, uint8_t opcode, const void *data, size_t len, uint64_t now)
 {
     uint64_t off = ++h->last;

@@ -77,6 +77,17 @@ uint64_t t4__hist_append(t4__hist *h, uint8_t opcode, const void *data, size_t l
  * when offset <= last: a message already had). */
 uint64_t t4__hist_append_at(t4__hist *h, uint64_t epoch, uint64_t offset, uint8_t opcode, const void *data,
                             size_t len, uint64_t now);
+/* Fills h from a stored copy (Redis): items in increasing offset order,
+ * all of epoch. What h holds past the copy (arrived meanwhile) is kept
+ * after it; h is left as it is when the copy is older than what it holds
+ * with a hole between. Returns 0 or -1 (no memory). */
+typedef struct {
+    uint64_t offset;
+    uint8_t opcode;
+    const void *data;
+    size_t len;
+} t4__hist_item;
+int t4__hist_prime(t4__hist *h, uint64_t epoch, const t4__hist_item *items, size_t n, uint64_t now);
 /* Where new histories get their epoch: fn(path) (0: a random one). With
  * workers every worker derives the same epoch for a path. */
 void t4__hist_set_epoch_source(uint64_t (*fn)(const char *path, size_t len));

@@ -148,3 +148,20 @@ void t4__ws_deliver_bus(char kind, uint64_t epoch, uint64_t offset, const char *
     }
     t4__ws_fanout(g, opcode, data, dlen, t4__group_member(g, exclude_id), epoch, offset);
 }
+
+size_t t4__ws_history_size(const char *path, size_t len)
+{
+    const t4__ws_route *r = history_route(path, len);
+    return r ? r->history_size : 0;
+}
+
+void t4__ws_history_prime(const char *path, size_t len, uint64_t epoch, const t4__hist_item *items, size_t n)
+{
+    t4__group *g = t4__group_find(path, len);
+    t4__hist *h = t4__ws_history_for(g, path, len);
+    if (!h)
+        return;
+    t4__hist_prime(h, epoch, items, n, uv_now(&t4__srv->loop));
+    if (!g && h->count == 0 && h->listeners == 0)
+        t4__hist_release(h);
+}

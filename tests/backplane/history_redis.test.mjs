@@ -61,5 +61,24 @@ test('Redis history: one sequence across instances; a killed instance\'s client 
   // Redis holds the stream.
   const xlen = await redis.command('XLEN', `tina4:ws:history:${room}`);
   assert.match(xlen, /:131\r\n/, 'XLEN 131');
-  for (const x of [b, c, back]) await x.close();
+
+  // An instance started now (a deploy) reads the history from Redis: a
+  // client resumes there from offset 10, and a fresh one asks for the last 5.
+  const D = await startInstance(redis);
+  t.after(() => D.stop());
+  await waitFor(async () => {
+    const probe = await join(D, room, [`tina4.resume.${epoch}.130`]);
+    await probe.close();
+    return probe.welcome.join === 'resumed';
+  }, { what: 'D primed from Redis' });
+  const late = await join(D, room, [`tina4.resume.${epoch}.10`]);
+  assert.equal(late.welcome.join, 'resumed');
+  assert.equal(late.welcome.count, 121);
+  await waitFor(() => positioned(late).length === 121, { what: '121 replayed on D' });
+  assert.deepEqual(positioned(late), positioned(b).slice(10, 131), 'offsets 11..131 from Redis, in order');
+  const fresh = await join(D, room, ['tina4.history.5']);
+  assert.equal(fresh.welcome.epoch, epoch, 'the epoch kept in Redis');
+  await waitFor(() => positioned(fresh).length === 5, { what: 'the last 5' });
+  assert.deepEqual(positioned(fresh).map((m) => m.offset), [127, 128, 129, 130, 131]);
+  for (const x of [b, c, back, late, fresh]) await x.close();
 });

@@ -106,6 +106,35 @@ static void test_replica_positions(void **state)
     assert_int_equal(t4__hist_missed(h, 0x1234, 5), -1);
 }
 
+/* Priming from a stored copy: fills an empty history; keeps what arrived
+ * meanwhile after the copy; leaves a history alone across a hole. */
+static void test_prime(void **state)
+{
+    (void)state;
+    t4__hist_item items[3] = {{4, 1, "d", 1}, {5, 1, "e", 1}, {6, 1, "f", 1}};
+    t4__hist *h = t4__hist_open(P("/r"), 10, 0);
+    assert_int_equal(t4__hist_prime(h, 0x77, items, 3, 0), 0);
+    assert_int_equal(h->epoch, 0x77);
+    assert_int_equal(t4__hist_first(h), 4);
+    assert_int_equal(h->last, 6);
+    assert_int_equal(t4__hist_missed(h, 0x77, 3), 3);
+    /* Live 6, 7 came first; the copy (4..6) goes before them. */
+    t4__hist *g = t4__hist_open(P("/g"), 10, 0);
+    t4__hist_append_at(g, 0x77, 6, 1, "f", 1, 0);
+    t4__hist_append_at(g, 0x77, 7, 1, "g", 1, 0);
+    assert_int_equal(t4__hist_prime(g, 0x77, items, 3, 0), 0);
+    assert_int_equal(t4__hist_first(g), 4);
+    assert_int_equal(g->last, 7);
+    assert_memory_equal(t4__hist_at(g, 7)->data, "g", 1);
+    assert_memory_equal(t4__hist_at(g, 5)->data, "e", 1);
+    /* Live 9 only: 7 and 8 are in neither, so the copy is not used. */
+    t4__hist *k = t4__hist_open(P("/k"), 10, 0);
+    t4__hist_append_at(k, 0x77, 9, 1, "i", 1, 0);
+    assert_int_equal(t4__hist_prime(k, 0x77, items, 3, 0), 0);
+    assert_int_equal(t4__hist_first(k), 9);
+    assert_int_equal(k->count, 1);
+}
+
 static void test_epoch_changes_when_history_is_lost(void **state)
 {
     (void)state;
@@ -231,6 +260,7 @@ int main(void)
         cmocka_unit_test_teardown(test_offsets_and_ring, teardown),
         cmocka_unit_test_teardown(test_missed, teardown),
         cmocka_unit_test_teardown(test_replica_positions, teardown),
+        cmocka_unit_test_teardown(test_prime, teardown),
         cmocka_unit_test_teardown(test_epoch_changes_when_history_is_lost, teardown),
         cmocka_unit_test_teardown(test_empty_unheld_history_costs_nothing, teardown),
         cmocka_unit_test_teardown(test_ttl_keeps_epoch_while_held, teardown),
