@@ -58,7 +58,8 @@ void t4__ws_members_each(void (*fn)(const char *path, size_t plen, const char *i
 
 /* A message from another worker (the bus): kind 'm' (MSG: deliver, no
  * position), 'f' (FWD: we own the path's history: position it), 'p'
- * (PMSG: the owner positioned it at epoch, offset). */
+ * (PMSG: the owner positioned it at epoch, offset), 'h' (HIST: a kept
+ * message for our copy of the history, not delivered). */
 void t4__ws_deliver_bus(char kind, uint64_t epoch, uint64_t offset, const char *path, size_t path_len,
                         uint8_t opcode, const void *data, size_t len, const char *exclude_id);
 /* The epoch of a new history with workers (owner.c): the same on every
@@ -75,6 +76,13 @@ int t4__backplane_publish_history(const char *path, size_t path_len, uint8_t opc
  * process's copy of a path's history from the one kept in Redis. */
 size_t t4__ws_history_size(const char *path, size_t len);
 void t4__ws_history_prime(const char *path, size_t len, uint64_t epoch, const t4__hist_item *items, size_t n);
+/* A link to worker slot just opened (it may be a replacement): fn gets
+ * every kept message of the histories that slot owns (its ring died with
+ * it) or that we own (its copy is empty), oldest first per path. */
+void t4__ws_history_sync(int slot,
+                         void (*fn)(const char *path, size_t len, uint64_t epoch, uint64_t offset,
+                                    uint8_t opcode, const void *data, size_t dlen, void *arg),
+                         void *arg);
 /* Relays to other instances only (not to the other workers). */
 void t4__backplane_relay_publish(const char *path, size_t path_len, uint8_t opcode, const void *data,
                                  size_t len, const char *exclude_id);

@@ -12,6 +12,8 @@
  *          JSON text; empty: it left), snapshotted like counts
  *   FWD    as MSG: a message on a path with history, to the path's owner
  *   PMSG   epoch u64 | offset u64 | as MSG: the owner's positioned message
+ *   HIST   as PMSG, history only (not delivered): sent when a link opens,
+ *          so a replacement worker gets the histories it owns or copies
  * (paths with history have one owner worker, which positions their
  * messages: docs/ARCHITECTURE.md, "History with workers")
  * A link carries frames one way: from the worker that connected it to the
@@ -46,7 +48,7 @@
 #define READ_MIN 65536
 #define EXCL_LEN T4__ID_LEN
 
-enum { F_HELLO = 1, F_MSG = 2, F_COUNT = 3, F_RESET = 4, F_MEMBER = 5, F_FWD = 6, F_PMSG = 7 };
+enum { F_HELLO = 1, F_MSG = 2, F_COUNT = 3, F_RESET = 4, F_MEMBER = 5, F_FWD = 6, F_PMSG = 7, F_HIST = 8 };
 
 /* One encoded frame, shared by the writes to every peer. */
 typedef struct {
@@ -184,6 +186,10 @@ static void frame_release(frame *f)
 static void link_close(blink *l, const char *why);
 static void send_snapshot(blink *l, bool reset);
 static void connect_out(int slot);
+static frame *msg_frame(uint8_t type, const uint64_t *pos, const char *path, size_t path_len, uint8_t opcode,
+                        const void *data, size_t len, const char *exclude_id);
+static void hist_one(const char *path, size_t len, uint64_t epoch, uint64_t offset, uint8_t opcode,
+                     const void *data, size_t dlen, void *arg);
 
 static void on_written(uv_write_t *req, int status)
 {
@@ -378,7 +384,7 @@ static void handle_hello(blink *l, const uint8_t *p, size_t n)
 static void handle_msg(blink *l, uint8_t type, const uint8_t *p, size_t n)
 {
     uint64_t pos[2] = {0, 0};
-    if (type == F_PMSG) {
+    if (type == F_PMSG || type == F_HIST) {
         if (n < 16)
             goto bad;
         memcpy(pos, p, 16);
@@ -436,6 +442,7 @@ static void handle(blink *l, uint8_t type, const uint8_t *p, size_t n)
     case F_MSG:
     case F_FWD:
     case F_PMSG:
+    case F_HIST:
         handle_msg(l, type, p, n);
         break;
     case F_COUNT:
@@ -578,7 +585,22 @@ static void connect_out(int slot)
     link_send(l, f, true);
     frame_release(f);
     send_snapshot(l, false);
+    t4__ws_history_sync(slot, hist_one, l);
     check_linked();
+}
+
+/* One kept message for a peer that is (re)starting (HIST); a frame over
+ * the queue bound is dropped like any other (the peer's copy then starts
+ * after the hole). */
+static void hist_one(const char *path, size_t len, uint64_t epoch, uint64_t offset, uint8_t opcode,
+                     const void *data, size_t dlen, void *arg)
+{
+    uint64_t pos[2] = {epoch, offset};
+    frame *f = msg_frame(F_HIST, pos, path, len, opcode, data, dlen, NULL);
+    if (!f)
+        return;
+    link_send(arg, f, false);
+    frame_release(f);
 }
 
 static void on_accept(uv_poll_t *p, int status, int events)
@@ -719,7 +741,7 @@ bool t4__bus_is_peer_id(const char *id, size_t len)
 static frame *msg_frame(uint8_t type, const uint64_t *pos, const char *path, size_t path_len, uint8_t opcode,
                         const void *data, size_t len, const char *exclude_id)
 {
-    size_t pre = type == F_PMSG ? 16 : 0, head = 1 + EXCL_LEN + 4;
+    size_t pre = type == F_PMSG || type == F_HIST ? 16 : 0, head = 1 + EXCL_LEN + 4;
     if (path_len > bus.max_frame || len > bus.max_frame - head - path_len)
         return NULL; /* no worker could take it (and none of our members' paths is that long) */
     frame *f = frame_new(type, pre + head + path_len + len);

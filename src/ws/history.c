@@ -318,3 +318,10 @@ void t4__hist_reset(void)
         }
     }
 }
+
+void t4__hist_each(void (*fn)(t4__hist *h, void *arg), void *arg)
+{
+    for (size_t b = 0; b < paths.nbuckets; b++)
+        for (t4__hnode *n = paths.buckets ? paths.buckets[b] : NULL; n; n = n->next)
+            fn((t4__hist *)n, arg);
+}

@@ -109,6 +109,9 @@ const t4__hist_entry *t4__hist_at(const t4__hist *h, uint64_t offset);
  *   -1:   a gap - another epoch, a future offset, or messages no longer kept. */
 long long t4__hist_missed(const t4__hist *h, uint64_t epoch, uint64_t offset);
 
+/* Visits every history. */
+void t4__hist_each(void (*fn)(t4__hist *h, void *arg), void *arg);
+
 /* Frees every history (server shutdown). */
 void t4__hist_reset(void);
 #endif

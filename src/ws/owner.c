@@ -134,6 +134,16 @@ void t4__ws_deliver_bus(char kind, uint64_t epoch, uint64_t offset, const char *
         owner_deliver(path, len, opcode, data, dlen, exclude_id, false);
         return;
     }
+    if (kind == 'h') {
+        /* A kept message for our copy: adopted when we hold nothing of the
+         * path yet (we are new), appended when it follows what we hold. */
+        t4__hist *h = t4__ws_history_for(g, path, len);
+        if (h && ((h->count == 0 && h->last == 0) || (h->epoch == epoch && offset > h->last)))
+            t4__hist_append_at(h, epoch, offset, opcode, data, dlen, uv_now(&t4__srv->loop));
+        if (h && !g && h->count == 0 && h->listeners == 0)
+            t4__hist_release(h);
+        return;
+    }
     if (kind == 'p') {
         t4__hist *h = t4__ws_history_for(g, path, len);
         if (h) {
@@ -164,4 +174,34 @@ void t4__ws_history_prime(const char *path, size_t len, uint64_t epoch, const t4
     t4__hist_prime(h, epoch, items, n, uv_now(&t4__srv->loop));
     if (!g && h->count == 0 && h->listeners == 0)
         t4__hist_release(h);
+}
+
+typedef struct {
+    int slot;
+    void (*fn)(const char *path, size_t len, uint64_t epoch, uint64_t offset, uint8_t opcode,
+               const void *data, size_t dlen, void *arg);
+    void *arg;
+} sync_ctx;
+
+static void sync_one(t4__hist *h, void *arg)
+{
+    sync_ctx *c = arg;
+    int owner = t4__bus_owner(h->path, h->len); /* -1: ours */
+    if (owner != -1 && owner != c->slot)
+        return; /* a third worker's: it sends its own */
+    for (uint64_t off = t4__hist_first(h); h->count && off <= h->last; off++) {
+        const t4__hist_entry *e = t4__hist_at(h, off);
+        c->fn(h->path, h->len, h->epoch, e->offset, e->opcode, e->data, e->len, c->arg);
+    }
+}
+
+void t4__ws_history_sync(int slot,
+                         void (*fn)(const char *path, size_t len, uint64_t epoch, uint64_t offset,
+                                    uint8_t opcode, const void *data, size_t dlen, void *arg),
+                         void *arg)
+{
+    if (t4__backplane_history())
+        return; /* Redis keeps it: every worker reads it from there */
+    sync_ctx c = {slot, fn, arg};
+    t4__hist_each(sync_one, &c);
 }

@@ -6,7 +6,7 @@
 // (docs/RESUME_PROTOCOL.md) so the test sees every frame.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { v1 } from '../lib/v1client.mjs';
+import { positioned, v1 } from '../lib/v1client.mjs';
 import { startServer, waitFor } from './helpers.mjs';
 import { children } from './workers_procs.mjs';
 
@@ -73,4 +73,52 @@ test('2 workers: one sequence per path; a client that drops on worker A resumes 
   await waitFor(() => pos(back).length === 301, { what: 'live after the resume' });
   assert.deepEqual(pos(back)[300], { epoch: stopped.epoch, offset: missed.at(-1).offset + 1, text: 'after' });
   for (const c of [back, liveA, liveB]) await c.close();
+});
+
+// The owner slot of a path, as the workers compute it (FNV-1a 64 % workers).
+function ownerSlot(path, workers) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(path)) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return Number(h % BigInt(workers));
+}
+
+test('2 workers: a SIGKILLed worker\'s replacement gets the histories (those it owns and those it copies) from the survivor', async (t) => {
+  const srv = await startServer(SERVER, { env: { TINA4_WORKERS: '2' } });
+  t.after(() => srv.stop());
+  await waitFor(() => children(srv.proc.pid).length === 2 && linked(srv) === 2, { what: '2 linked workers', timeout: 10000 });
+  // One room owned by each slot: whichever worker dies, one room loses its
+  // owner and the other a copy.
+  const rooms = [];
+  for (let i = 0; rooms.length < 2 && i < 100; i++) {
+    const p = `/pres/k${i}`;
+    if (!rooms.some((r) => ownerSlot(r, 2) === ownerSlot(p, 2))) rooms.push(p);
+  }
+  const [p1, p2] = children(srv.proc.pid);
+  const live = [];
+  for (const room of rooms) live.push(await onWorker(srv, room, (p) => p === p1));
+  const doomed = await onWorker(srv, rooms[0], (p) => p === p2);
+  for (const c of live) c.ws.send('seq:50:x');
+  for (const c of live) await waitFor(() => positioned(c).length === 50, { what: '50 in each room' });
+  await waitFor(() => positioned(doomed).length === 50, { what: 'the worker to kill has them' });
+
+  process.kill(p2, 'SIGKILL');
+  await waitFor(() => children(srv.proc.pid).length === 2 && !children(srv.proc.pid).includes(p2), { what: 'a replacement', timeout: 10000 });
+  await waitFor(() => linked(srv) >= 3, { what: 'the replacement linked', timeout: 10000 });
+  const p3 = children(srv.proc.pid).find((p) => p !== p1);
+  for (let i = 0; i < rooms.length; i++) {
+    const { epoch } = positioned(live[i])[0];
+    const back = await onWorker(srv, rooms[i], (p) => p === p3, [`tina4.resume.${epoch}.10`]);
+    t.diagnostic(`${rooms[i]} (owner slot ${ownerSlot(rooms[i], 2)}): ${back.welcome.join}, ${back.welcome.count} replayed on the replacement`);
+    assert.equal(back.welcome.join, 'resumed', `${rooms[i]} resumed on the replacement`);
+    assert.equal(back.welcome.count, 40);
+    await waitFor(() => positioned(back).length === 40, { what: 'the replay' });
+    assert.deepEqual(positioned(back), positioned(live[i]).slice(10), 'offsets 11..50, once, in order');
+    // The sequence goes on, in the same epoch, on both workers.
+    live[i].ws.send('all:next');
+    await waitFor(() => positioned(back).length === 41 && positioned(live[i]).length === 51, { what: 'the next message' });
+    assert.deepEqual(positioned(back)[40], { epoch, offset: 51, text: 'next' });
+    assert.deepEqual(positioned(live[i])[50], { epoch, offset: 51, text: 'next' });
+    await back.close();
+  }
+  for (const c of live) await c.close();
 });
