@@ -12,6 +12,7 @@
 //
 //   node bench/backplane.mjs [--build build] [--subs 50] [--size 64] [--duration 5]
 //                            [--window 64 | --rate 2000] [--format json|binary] [--workers 1]
+//                            [--path /history/bench]   (history kept in Redis Streams)
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -62,6 +63,8 @@ function treeCpu(root) {
   }
   return sum;
 }
+
+const PATH = arg('path', '/broadcast/bench');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function freePort() {
@@ -107,7 +110,7 @@ const inst = ports.map((port) => run(server, [], {
 await Promise.all(ports.map(waitPort));
 await sleep(300); // links up
 
-const url = (port) => `ws://127.0.0.1:${port}/broadcast/bench`;
+const url = (port) => `ws://127.0.0.1:${port}${PATH}`;
 const open = (u) => new Promise((resolve, reject) => {
   const w = new WebSocket(u, { perMessageDeflate: false });
   w.binaryType = 'nodebuffer';

@@ -9,6 +9,8 @@
 //
 //   node bench/workers_bus.mjs [--build build] [--workers 2] [--subs 50]
 //                              [--size 64] [--duration 5] [--window 64]
+//                              [--path /pres/bench]  (a route with history: its
+//                              owner worker positions every message)
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -26,6 +28,7 @@ const SUBS = Number(arg('subs', 50));
 const SIZE = Math.max(32, Number(arg('size', 64)));
 const DURATION = Number(arg('duration', 5));
 const WINDOW = Number(arg('window', 64));
+const PATH = arg('path', '/bus/bench');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const port = await new Promise((resolve) => {
@@ -43,7 +46,7 @@ process.on('exit', () => srv.kill('SIGKILL'));
 for (let i = 0; i < 400 && (err.match(/bus: worker \d+ \(slot \d+\) linked/g) || []).length < WORKERS; i++) await sleep(25);
 
 const open = () => new Promise((resolve, reject) => {
-  const w = new WebSocket(`ws://127.0.0.1:${port}/bus/bench`, { perMessageDeflate: false });
+  const w = new WebSocket(`ws://127.0.0.1:${port}${PATH}`, { perMessageDeflate: false });
   w.on('open', () => {
     w.once('message', (d) => { w.pid = Number(d.toString().slice(4)); resolve(w); });
     w.send('pid');

@@ -161,7 +161,8 @@ T4_API int t4_websocket_guarded(const char *pattern, t4_ws_handler fn, t4_ws_gua
  * history. history_ttl: seconds a message is kept (0: until pushed out by
  * history_size or TINA4_WS_HISTORY_MEMORY). Clients that do not ask for
  * positions (the tina4.v1 subprotocol, which frond.js offers) receive the
- * same raw messages as on any other route.
+ * same raw messages as on any other route. Positions are machine-wide with
+ * workers and cluster-wide with TINA4_WS_BACKPLANE=redis (Redis Streams).
  * presence_events: tina4.v1 members of a path are told when a connection
  * sets its presence (join, then update) and when it leaves, and get the
  * list on joining (see t4_ws_set_presence; frond.js: join/leave events and
@@ -499,7 +500,9 @@ T4_API t4_ws_join t4_ws_join_kind(const t4_ws *ws);
  * Ownership: steals info (any JSON value), also on error. */
 T4_API int t4_ws_set_presence(t4_ws *ws, json_t *info);
 /* [{"id": t4_ws_id, "info": ...}, ...] of the connections with presence on
- * the connection's path / on a concrete path, on this instance.
+ * the connection's path / on a concrete path: machine-wide with workers,
+ * cluster-wide with TINA4_WS_BACKPLANE=redis (other processes' members as
+ * last reported; those of a crashed process drop out, see the README).
  * Errors: NULL for a NULL ws or path, and off the loop thread.
  * Threads: the loop thread.
  * Ownership: a new reference: json_decref it. */

@@ -56,6 +56,7 @@ void t4__backplane_stop(void)
         relay->stop();
     relay = NULL;
     t4__bus_stop();
+    t4__ws_remote_reset(); /* whatever other processes reported is stale now */
 }
 
 bool t4__backplane_active(void)
@@ -76,11 +77,38 @@ void t4__backplane_publish(const char *path, size_t path_len, uint8_t opcode, co
         relay->publish(path, path_len, opcode, data, len, exclude_id);
 }
 
+bool t4__backplane_history(void)
+{
+    return relay && relay->publish_history;
+}
+
+int t4__backplane_publish_history(const char *path, size_t path_len, uint8_t opcode, const void *data,
+                                  size_t len, const char *exclude_id, size_t maxlen, uint64_t ttl_ms)
+{
+    if (!relay || !relay->publish_history)
+        return -1;
+    return relay->publish_history(path, path_len, opcode, data, len, exclude_id, maxlen, ttl_ms);
+}
+
+void t4__backplane_relay_publish(const char *path, size_t path_len, uint8_t opcode, const void *data,
+                                 size_t len, const char *exclude_id)
+{
+    if (relay)
+        relay->publish(path, path_len, opcode, data, len, exclude_id);
+}
+
 void t4__backplane_presence(const char *path, size_t path_len, size_t local_count)
 {
     t4__bus_presence(path, path_len, local_count);
     if (relay)
         relay->presence(path, path_len, local_count);
+}
+
+void t4__backplane_member(const char *path, size_t path_len, const char *id, const char *info)
+{
+    t4__bus_member(path, path_len, id, info);
+    if (relay && relay->member)
+        relay->member(path, path_len, id, info);
 }
 
 size_t t4__backplane_remote_count(const char *path, size_t path_len)

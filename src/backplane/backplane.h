@@ -13,6 +13,7 @@
 #ifndef T4_BACKPLANE_BACKPLANE_H
 #define T4_BACKPLANE_BACKPLANE_H
 #include "tina4.h"
+#include "ws/history.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -35,6 +36,56 @@ void t4__backplane_publish(const char *path, size_t path_len, uint8_t opcode, co
 void t4__backplane_presence(const char *path, size_t path_len, size_t local_count);
 /* Connections on this path on OTHER live instances (0 without a backplane). */
 size_t t4__backplane_remote_count(const char *path, size_t path_len);
+
+/* A local connection set its presence on path (info: JSON text) or, with
+ * info NULL, left; the other workers and instances are told. */
+void t4__backplane_member(const char *path, size_t path_len, const char *id, const char *info);
+
+/* Implemented by the WebSocket side (members.c): what other processes
+ * report of their members. origin: "w<slot>" (a worker) or an instance id.
+ * info NULL: the member left. A snapshot is mark, then members, then sweep
+ * (what was not listed again has left). */
+void t4__ws_remote_member(const char *origin, const char *path, size_t plen, const char *id, const char *info,
+                          size_t ilen);
+void t4__ws_remote_origin_gone(const char *origin);
+void t4__ws_remote_mark(const char *origin);
+void t4__ws_remote_sweep(const char *origin);
+void t4__ws_remote_reset(void);
+/* Visits this process's members with presence (for a snapshot). */
+void t4__ws_members_each(void (*fn)(const char *path, size_t plen, const char *id, const char *info,
+                                    void *arg),
+                         void *arg);
+
+/* A message from another worker (the bus): kind 'm' (MSG: deliver, no
+ * position), 'f' (FWD: we own the path's history: position it), 'p'
+ * (PMSG: the owner positioned it at epoch, offset), 'h' (HIST: a kept
+ * message for our copy of the history, not delivered). */
+void t4__ws_deliver_bus(char kind, uint64_t epoch, uint64_t offset, const char *path, size_t path_len,
+                        uint8_t opcode, const void *data, size_t len, const char *exclude_id);
+/* The epoch of a new history with workers (owner.c): the same on every
+ * worker for a path and owner process; 0 while the owner is not linked. */
+uint64_t t4__ws_bus_epoch(const char *path, size_t len);
+/* History kept by the relay (Redis Streams): positions are cluster-wide.
+ * publish_history sends a message of a path with history to be positioned;
+ * it is delivered here too when it comes back (t4__ws_deliver_bus 'p').
+ * Returns 0, or -1 when it cannot now (link down). */
+bool t4__backplane_history(void);
+int t4__backplane_publish_history(const char *path, size_t path_len, uint8_t opcode, const void *data,
+                                  size_t len, const char *exclude_id, size_t maxlen, uint64_t ttl_ms);
+/* The history size of path's route (0: it keeps none), and filling this
+ * process's copy of a path's history from the one kept in Redis. */
+size_t t4__ws_history_size(const char *path, size_t len);
+void t4__ws_history_prime(const char *path, size_t len, uint64_t epoch, const t4__hist_item *items, size_t n);
+/* A link to worker slot just opened (it may be a replacement): fn gets
+ * every kept message of the histories that slot owns (its ring died with
+ * it) or that we own (its copy is empty), oldest first per path. */
+void t4__ws_history_sync(int slot,
+                         void (*fn)(const char *path, size_t len, uint64_t epoch, uint64_t offset,
+                                    uint8_t opcode, const void *data, size_t dlen, void *arg),
+                         void *arg);
+/* Relays to other instances only (not to the other workers). */
+void t4__backplane_relay_publish(const char *path, size_t path_len, uint8_t opcode, const void *data,
+                                 size_t len, const char *exclude_id);
 
 /* Implemented by the WebSocket side: deliver a relayed message to the local
  * members of path, skipping the connection whose id is exclude_id. Returns

@@ -7,7 +7,15 @@
  *   HELLO  slot u32 | pid u32          first frame on every link
  *   MSG    opcode u8 | exclude[32] (all zero: none) | path_len u32 | path | payload
  *   COUNT  count u64 | path            the sender's count on path (absolute)
- *   RESET  (empty)                     forget my counts (a snapshot follows)
+ *   RESET  (empty)                     forget my counts and members (a snapshot follows)
+ *   MEMBER id[32] | path_len u32 | path | info   a member's presence (info:
+ *          JSON text; empty: it left), snapshotted like counts
+ *   FWD    as MSG: a message on a path with history, to the path's owner
+ *   PMSG   epoch u64 | offset u64 | as MSG: the owner's positioned message
+ *   HIST   as PMSG, history only (not delivered): sent when a link opens,
+ *          so a replacement worker gets the histories it owns or copies
+ * (paths with history have one owner worker, which positions their
+ * messages: docs/ARCHITECTURE.md, "History with workers")
  * A link carries frames one way: from the worker that connected it to the
  * worker that accepted it.
  *
@@ -24,6 +32,7 @@
 #include "runtime/supervisor.h"
 #include "util/log.h"
 #include "util/random_id.h"
+#include "ws/history.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -39,7 +48,7 @@
 #define READ_MIN 65536
 #define EXCL_LEN T4__ID_LEN
 
-enum { F_HELLO = 1, F_MSG = 2, F_COUNT = 3, F_RESET = 4 };
+enum { F_HELLO = 1, F_MSG = 2, F_COUNT = 3, F_RESET = 4, F_MEMBER = 5, F_FWD = 6, F_PMSG = 7, F_HIST = 8 };
 
 /* One encoded frame, shared by the writes to every peer. */
 typedef struct {
@@ -179,6 +188,10 @@ static void frame_release(frame *f)
 static void link_close(blink *l, const char *why);
 static void send_snapshot(blink *l, bool reset);
 static void connect_out(int slot);
+static frame *msg_frame(uint8_t type, const uint64_t *pos, const char *path, size_t path_len, uint8_t opcode,
+                        const void *data, size_t len, const char *exclude_id);
+static void hist_one(const char *path, size_t len, uint64_t epoch, uint64_t offset, uint8_t opcode,
+                     const void *data, size_t dlen, void *arg);
 
 static void on_written(uv_write_t *req, int status)
 {
@@ -246,6 +259,35 @@ static void snapshot_one(const char *path, size_t len, size_t count, void *arg)
     send_count(arg, path, len, count);
 }
 
+static frame *member_frame(const char *path, size_t len, const char *id, const char *info)
+{
+    size_t il = info ? strlen(info) : 0;
+    frame *f = frame_new(F_MEMBER, EXCL_LEN + 4 + len + il);
+    if (!f)
+        return NULL;
+    uint8_t *p = f->bytes + HDR;
+    memset(p, 0, EXCL_LEN);
+    memcpy(p, id, strnlen(id, EXCL_LEN));
+    wr32(p + EXCL_LEN, (uint32_t)len);
+    memcpy(p + EXCL_LEN + 4, path, len);
+    if (il)
+        memcpy(p + EXCL_LEN + 4 + len, info, il);
+    return f;
+}
+
+/* Members travel like counts: one lost marks the link for a resync. */
+static void member_one(const char *path, size_t len, const char *id, const char *info, void *arg)
+{
+    blink *l = arg;
+    frame *f = member_frame(path, len, id, info);
+    if (!f) {
+        l->resync = true;
+        return;
+    }
+    link_send(l, f, true);
+    frame_release(f);
+}
+
 static void send_snapshot(blink *l, bool reset)
 {
     if (reset) {
@@ -258,11 +300,21 @@ static void send_snapshot(blink *l, bool reset)
         frame_release(f);
     }
     t4__busc_foreach_local(snapshot_one, l);
+    t4__ws_members_each(member_one, l);
 }
 
 /* ---------------------------------------------------------------- */
 /* Links                                                              */
 /* ---------------------------------------------------------------- */
+
+/* A peer's counts and members drop out (it died, restarted or resyncs). */
+static void peer_clear(int slot)
+{
+    char origin[16];
+    snprintf(origin, sizeof origin, "w%d", slot);
+    t4__busc_clear_peer(slot);
+    t4__ws_remote_origin_gone(origin);
+}
 
 static void check_linked(void)
 {
@@ -292,7 +344,7 @@ static void link_close(blink *l, const char *why)
         bus.out[l->slot] = NULL; /* the tick (or the peer's next hello) reconnects */
     } else if (!l->out && l->slot >= 0 && bus.in && bus.in[l->slot] == l) {
         bus.in[l->slot] = NULL;
-        t4__busc_clear_peer(l->slot); /* its connections are gone with it */
+        peer_clear(l->slot); /* its connections are gone with it */
         if (why)
             t4_log(T4_LOG_WARN, "bus: link from worker %d (slot %d) lost: %s", (int)l->pid, l->slot, why);
     }
@@ -322,7 +374,7 @@ static void handle_hello(blink *l, const uint8_t *p, size_t n)
         link_close(bus.in[slot], NULL); /* its previous life, not noticed yet */
     l->slot = slot;
     bus.in[slot] = l;
-    t4__busc_clear_peer(slot); /* a new process: its counts start from its snapshot */
+    peer_clear(slot); /* a new process: its counts start from its snapshot */
     /* Our link to that slot may still lead to the process it replaced. */
     if (bus.out[slot] && bus.out[slot]->pid != pid)
         link_close(bus.out[slot], NULL);
@@ -331,8 +383,17 @@ static void handle_hello(blink *l, const uint8_t *p, size_t n)
     check_linked();
 }
 
-static void handle_msg(blink *l, const uint8_t *p, size_t n)
+static void handle_msg(blink *l, uint8_t type, const uint8_t *p, size_t n)
 {
+    uint64_t pos[2] = {0, 0};
+    if (type == F_PMSG || type == F_HIST) {
+        if (n < 16)
+            goto bad;
+        memcpy(pos, p, 16);
+        p += 16, n -= 16;
+        if (!pos[0] || !pos[1])
+            goto bad;
+    }
     if (n < 1 + EXCL_LEN + 4)
         goto bad;
     uint8_t opcode = p[0];
@@ -343,11 +404,30 @@ static void handle_msg(blink *l, const uint8_t *p, size_t n)
     size_t head = 1 + EXCL_LEN + 4;
     if ((opcode != 0x1 && opcode != 0x2) || plen > n - head)
         goto bad;
-    t4__ws_deliver_local((const char *)p + head, plen, opcode, p + head + plen, n - head - plen,
-                         exclude[0] ? exclude : NULL);
+    t4__ws_deliver_bus(type == F_MSG   ? 'm'
+                       : type == F_FWD ? 'f'
+                                       : 'p',
+                       pos[0], pos[1], (const char *)p + head, plen, opcode, p + head + plen, n - head - plen,
+                       exclude[0] ? exclude : NULL);
     return;
 bad:
     link_close(l, "malformed message frame");
+}
+
+static void handle_member(blink *l, const uint8_t *p, size_t n)
+{
+    if (n < EXCL_LEN + 4 || rd32(p + EXCL_LEN) > n - EXCL_LEN - 4) {
+        link_close(l, "malformed member frame");
+        return;
+    }
+    char id[EXCL_LEN + 1], origin[16];
+    memcpy(id, p, EXCL_LEN);
+    id[EXCL_LEN] = '\0';
+    size_t plen = rd32(p + EXCL_LEN);
+    const char *path = (const char *)p + EXCL_LEN + 4;
+    size_t il = n - EXCL_LEN - 4 - plen;
+    snprintf(origin, sizeof origin, "w%d", l->slot);
+    t4__ws_remote_member(origin, path, plen, id, il ? path + plen : NULL, il);
 }
 
 static void handle(blink *l, uint8_t type, const uint8_t *p, size_t n)
@@ -362,7 +442,10 @@ static void handle(blink *l, uint8_t type, const uint8_t *p, size_t n)
     }
     switch (type) {
     case F_MSG:
-        handle_msg(l, p, n);
+    case F_FWD:
+    case F_PMSG:
+    case F_HIST:
+        handle_msg(l, type, p, n);
         break;
     case F_COUNT:
         if (n < 8) {
@@ -374,7 +457,10 @@ static void handle(blink *l, uint8_t type, const uint8_t *p, size_t n)
         }
         break;
     case F_RESET:
-        t4__busc_clear_peer(l->slot);
+        peer_clear(l->slot);
+        break;
+    case F_MEMBER:
+        handle_member(l, p, n);
         break;
     default:
         link_close(l, "unknown frame type");
@@ -501,7 +587,22 @@ static void connect_out(int slot)
     link_send(l, f, true);
     frame_release(f);
     send_snapshot(l, false);
+    t4__ws_history_sync(slot, hist_one, l);
     check_linked();
+}
+
+/* One kept message for a peer that is (re)starting (HIST); a frame over
+ * the queue bound is dropped like any other (the peer's copy then starts
+ * after the hole). */
+static void hist_one(const char *path, size_t len, uint64_t epoch, uint64_t offset, uint8_t opcode,
+                     const void *data, size_t dlen, void *arg)
+{
+    uint64_t pos[2] = {epoch, offset};
+    frame *f = msg_frame(F_HIST, pos, path, len, opcode, data, dlen, NULL);
+    if (!f)
+        return;
+    link_send(arg, f, false);
+    frame_release(f);
 }
 
 static void on_accept(uv_poll_t *p, int status, int events)
@@ -593,6 +694,7 @@ int t4__bus_start(uv_loop_t *loop, const t4_config *cfg)
                             .hint = "TINA4_WS_BACKPLANE_MAX_QUEUE bounds what waits for one worker"};
     bus.linked_logged = false;
     bus.active = true;
+    t4__hist_set_epoch_source(t4__ws_bus_epoch); /* one epoch per path, machine-wide */
     listen_now();
     uv_timer_init(loop, &bus.tick);
     uv_timer_start(&bus.tick, on_tick, TICK_MS, TICK_MS);
@@ -623,6 +725,7 @@ void t4__bus_stop(void)
         return;
     t4__drops_flush(&bus.drops, uv_now(bus.loop) + T4__DROPS_LOG_MS);
     bus.active = false;
+    t4__hist_set_epoch_source(NULL);
     while (bus.all)
         link_close(bus.all, NULL);
     uv_close((uv_handle_t *)&bus.tick, NULL);
@@ -649,37 +752,96 @@ bool t4__bus_is_peer_id(const char *id, size_t len)
     return bus.active && len >= T4__BUS_TOKEN_LEN && memcmp(id, bus.token, T4__BUS_TOKEN_LEN) == 0;
 }
 
-void t4__bus_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
-                     const char *exclude_id)
+/* A MSG, FWD or PMSG frame (pos: epoch and offset, PMSG only); NULL when
+ * too large for any worker or out of memory. */
+static frame *msg_frame(uint8_t type, const uint64_t *pos, const char *path, size_t path_len, uint8_t opcode,
+                        const void *data, size_t len, const char *exclude_id)
+{
+    size_t pre = type == F_PMSG || type == F_HIST ? 16 : 0, head = 1 + EXCL_LEN + 4;
+    if (path_len > bus.max_frame || len > bus.max_frame - head - path_len)
+        return NULL; /* no worker could take it (and none of our members' paths is that long) */
+    frame *f = frame_new(type, pre + head + path_len + len);
+    if (!f)
+        return NULL;
+    uint8_t *p = f->bytes + HDR;
+    if (pre)
+        memcpy(p, pos, 16);
+    p += pre;
+    p[0] = opcode;
+    memset(p + 1, 0, EXCL_LEN);
+    if (exclude_id)
+        memcpy(p + 1, exclude_id, strnlen(exclude_id, EXCL_LEN));
+    wr32(p + 1 + EXCL_LEN, (uint32_t)path_len);
+    memcpy(p + head, path, path_len);
+    if (len)
+        memcpy(p + head + path_len, data, len);
+    return f;
+}
+
+static void publish_all(uint8_t type, const uint64_t *pos, const char *path, size_t path_len, uint8_t opcode,
+                        const void *data, size_t len, const char *exclude_id)
 {
     if (!bus.active)
         return;
-    size_t head = 1 + EXCL_LEN + 4;
-    if (path_len > bus.max_frame || len > bus.max_frame - head - path_len)
-        return; /* no worker could take it (and none of our members' paths is that long) */
     frame *f = NULL;
     for (int i = 0; i < bus.nslots; i++) {
         blink *l = bus.out[i];
         if (!l)
             continue;
-        if (!f) { /* encoded once, on first need */
-            if (!(f = frame_new(F_MSG, head + path_len + len))) {
-                t4__drops_add(&bus.drops, uv_now(bus.loop));
-                return;
-            }
-            uint8_t *p = f->bytes + HDR;
-            p[0] = opcode;
-            memset(p + 1, 0, EXCL_LEN);
-            if (exclude_id)
-                memcpy(p + 1, exclude_id, strnlen(exclude_id, EXCL_LEN));
-            wr32(p + 1 + EXCL_LEN, (uint32_t)path_len);
-            memcpy(p + head, path, path_len);
-            if (len)
-                memcpy(p + head + path_len, data, len);
+        /* encoded once, on first need */
+        if (!f && !(f = msg_frame(type, pos, path, path_len, opcode, data, len, exclude_id))) {
+            t4__drops_add(&bus.drops, uv_now(bus.loop));
+            return;
         }
         link_send(l, f, false);
     }
     frame_release(f);
+}
+
+void t4__bus_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                     const char *exclude_id)
+{
+    publish_all(F_MSG, NULL, path, path_len, opcode, data, len, exclude_id);
+}
+
+void t4__bus_publish_at(uint64_t epoch, uint64_t offset, const char *path, size_t path_len, uint8_t opcode,
+                        const void *data, size_t len, const char *exclude_id)
+{
+    uint64_t pos[2] = {epoch, offset};
+    publish_all(F_PMSG, pos, path, path_len, opcode, data, len, exclude_id);
+}
+
+int t4__bus_owner(const char *path, size_t path_len)
+{
+    if (!bus.active)
+        return -1;
+    /* Within this worker's generation: the other half of the slots is empty,
+     * or (during a reload's grace) the retiring generation, which keeps its
+     * own owners until it is gone. */
+    int group = bus.own_hi - bus.own_lo;
+    int slot = bus.own_lo + (int)(t4__bus_hash(path, path_len, T4__BUS_HASH_INIT) % (uint64_t)group);
+    return slot == bus.slot ? -1 : slot;
+}
+
+pid_t t4__bus_owner_pid(const char *path, size_t path_len)
+{
+    int slot = t4__bus_owner(path, path_len);
+    if (!bus.active || slot < 0)
+        return bus.active ? getpid() : 0;
+    return bus.out[slot] ? bus.out[slot]->pid : 0;
+}
+
+int t4__bus_forward(int slot, const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                    const char *exclude_id)
+{
+    if (!bus.active || slot < 0 || slot >= bus.nslots || !bus.out[slot] || bus.out[slot]->closing)
+        return -1;
+    frame *f = msg_frame(F_FWD, NULL, path, path_len, opcode, data, len, exclude_id);
+    if (!f)
+        return -1;
+    link_send(bus.out[slot], f, false);
+    frame_release(f);
+    return 0;
 }
 
 void t4__bus_presence(const char *path, size_t path_len, size_t local_count)
@@ -695,4 +857,22 @@ void t4__bus_presence(const char *path, size_t path_len, size_t local_count)
 size_t t4__bus_remote_count(const char *path, size_t path_len)
 {
     return bus.active ? t4__busc_remote(path, path_len) : 0;
+}
+
+void t4__bus_member(const char *path, size_t path_len, const char *id, const char *info)
+{
+    if (!bus.active)
+        return;
+    frame *f = NULL;
+    for (int i = 0; i < bus.nslots; i++) {
+        blink *l = bus.out[i];
+        if (!l)
+            continue;
+        if (!f && !(f = member_frame(path, path_len, id, info))) {
+            l->resync = true;
+            continue;
+        }
+        link_send(l, f, true);
+    }
+    frame_release(f);
 }

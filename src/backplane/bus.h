@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 /* Returns 0 (also when this process is not a worker) or T4_EIO. */
@@ -41,6 +42,30 @@ bool t4__bus_is_peer_id(const char *id, size_t len);
 void t4__bus_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
                      const char *exclude_id);
 void t4__bus_presence(const char *path, size_t path_len, size_t local_count);
+/* FNV-1a, unseeded: the same in every worker (t4__hash_bytes is seeded per
+ * process), for what the workers must agree on. */
+static inline uint64_t t4__bus_hash(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 0x100000001b3ULL;
+    return h;
+}
+#define T4__BUS_HASH_INIT 0xcbf29ce484222325ULL
+
+/* Paths with history: one owner worker positions their messages.
+ * t4__bus_owner: the owner's slot, or -1 when it is this worker (or there
+ * is no bus); t4__bus_owner_pid: its process (0: not linked yet). */
+int t4__bus_owner(const char *path, size_t path_len);
+pid_t t4__bus_owner_pid(const char *path, size_t path_len);
+/* To the owner (FWD): 0, or -1 when it cannot be reached now. */
+int t4__bus_forward(int slot, const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                    const char *exclude_id);
+/* From the owner to every other worker, with the position it gave (PMSG). */
+void t4__bus_publish_at(uint64_t epoch, uint64_t offset, const char *path, size_t path_len, uint8_t opcode,
+                        const void *data, size_t len, const char *exclude_id);
+/* A member's presence (info NULL: it left), to every other worker. */
+void t4__bus_member(const char *path, size_t path_len, const char *id, const char *info);
 /* Connections on this path on the other workers. */
 size_t t4__bus_remote_count(const char *path, size_t path_len);
 #endif

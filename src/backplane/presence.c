@@ -234,8 +234,17 @@ static inst *inst_get(const char *id, uint64_t now)
     return i;
 }
 
+static void (*drop_hook)(const char *id);
+
+void t4__pres_set_drop_hook(void (*fn)(const char *id))
+{
+    drop_hook = fn;
+}
+
 static void inst_drop(inst *dead)
 {
+    if (drop_hook)
+        drop_hook(dead->id);
     for (inst **p = &insts; *p; p = &(*p)->next) {
         if (*p == dead) {
             *p = dead->next;

@@ -60,6 +60,10 @@ size_t t4__pres_remote_expire(uint64_t now, uint64_t max_age, uint64_t tomb_age)
 size_t t4__pres_remote_count(const char *path, size_t len);
 size_t t4__pres_remote_instances(void);
 
+/* fn (or nobody, NULL) is called with the id of every remote instance
+ * dropped (forgotten, expired, cleared), before its entries go. */
+void t4__pres_set_drop_hook(void (*fn)(const char *id));
+
 /* Frees everything (local and remote). */
 void t4__pres_clear(void);
 #endif

@@ -20,6 +20,13 @@
  *                           "H id seq" (heartbeat), "J id seq" (announced),
  *                           "B id" (gone); parsed by presence_msg.c
  *
+ * Members (t4_ws_set_presence), beside the counts:
+ *   tina4:ws:members:<id>   hash "<conn> <path>" -> the "j" message of that
+ *                           member; same TTL and heartbeat as the counts
+ *   tina4:ws:members        channel: "j ..." / "l ..." (member_msg.h)
+ * An instance's members go with it when its counts do (it said "B", or its
+ * heartbeats stopped: presence.c's drop hook).
+ *
  * Nothing read from Redis is trusted: envelopes larger than the message
  * limit allows are dropped (before decoding when even the raw size says
  * so), malformed presence is dropped, and with TINA4_WS_BACKPLANE_SECRET
@@ -32,8 +39,10 @@
 #include "backplane/drops.h"
 #include "backplane/envelope.h"
 #include "backplane/link.h"
+#include "backplane/member_msg.h"
 #include "backplane/presence.h"
 #include "backplane/presence_msg.h"
+#include "backplane/redis_history.h"
 #include "backplane/relay.h"
 #include "backplane/url.h"
 #include "runtime/supervisor.h"
@@ -49,10 +58,12 @@
 #define PRESENCE_CHANNEL "tina4:ws:presence"
 #define INSTANCES_KEY    "tina4:ws:instances"
 #define KEY_PREFIX       "tina4:ws:presence:"
+#define MEMBERS_CHANNEL  "tina4:ws:members"
+#define MEMBERS_PREFIX   "tina4:ws:members:"
 
 static uv_loop_t *loop;
 static const char *self; /* instance id */
-static char self_key[64];
+static char self_key[64], members_key[64];
 static bool binary_format;
 static const char *data_channel;
 static uint64_t hb_ms, ttl_ms;
@@ -68,6 +79,9 @@ static t4__drops drop_big = {.what = "envelope(s) over TINA4_WS_MAX_MESSAGE"};
 static t4__drops drop_unauth = {.what = "unauthenticated envelope(s)",
                                 .hint = "is TINA4_WS_BACKPLANE_SECRET the same on every instance?"};
 static t4__drops drop_pres_bad = {.what = "malformed presence message(s)"};
+static t4__drops drop_member_bad = {.what = "malformed member message(s)"};
+static t4__drops drop_member_unauth = {.what = "unauthenticated member message(s)",
+                                       .hint = "is TINA4_WS_BACKPLANE_SECRET the same on every instance?"};
 static t4__drops drop_pres_unauth = {.what = "unauthenticated presence message(s)",
                                      .hint = "is TINA4_WS_BACKPLANE_SECRET the same on every instance?"};
 static t4__buf enc;
@@ -223,6 +237,104 @@ static void presence(const char *path, size_t path_len, size_t local_count)
         uv_timer_start(&flush_timer, on_flush, 0, 0);
 }
 
+/* ---------------------------------------------------------------- */
+/* Members                                                            */
+/* ---------------------------------------------------------------- */
+
+/* The member message, sealed when there is a secret, into out. */
+static int member_message(t4__buf *out, const char *path, size_t len, const char *conn, const char *info)
+{
+    t4__buf body = {0};
+    int rc = t4__member_msg_build(&body, self, conn, path, len, info);
+    if (rc == 0)
+        rc = auth ? t4__bp_seal_presence(auth, out, body.data, body.len)
+                  : t4__buf_append(out, body.data, body.len);
+    t4__buf_free(&body);
+    return rc;
+}
+
+static void hset_member(redisAsyncContext *c, const char *path, size_t len, const char *conn,
+                        const char *info)
+{
+    t4__buf field = {0}, v = {0};
+    if (t4__buf_appendf(&field, "%s ", conn) == 0 && t4__buf_append(&field, path, len) == 0) {
+        if (!info) {
+            const char *argv[3] = {"HDEL", members_key, field.data};
+            size_t lens[3] = {4, strlen(members_key), field.len};
+            redisAsyncCommandArgv(c, NULL, NULL, 3, argv, lens);
+        } else if (member_message(&v, path, len, conn, info) == 0) {
+            const char *argv[4] = {"HSET", members_key, field.data, v.data};
+            size_t lens[4] = {4, strlen(members_key), field.len, v.len};
+            redisAsyncCommandArgv(c, NULL, NULL, 4, argv, lens);
+        }
+    }
+    t4__buf_free(&field);
+    t4__buf_free(&v);
+}
+
+static void member(const char *path, size_t len, const char *conn, const char *info)
+{
+    redisAsyncContext *c = t4__link_cmd();
+    if (!c)
+        return; /* link down: the announcement on reconnect carries the state */
+    hset_member(c, path, len, conn, info);
+    redisAsyncCommand(c, NULL, NULL, "PEXPIRE %s %" PRIu64, members_key, ttl_ms);
+    t4__buf m = {0};
+    if (member_message(&m, path, len, conn, info) == 0) {
+        const char *argv[3] = {"PUBLISH", MEMBERS_CHANNEL, m.data};
+        size_t lens[3] = {7, sizeof MEMBERS_CHANNEL - 1, m.len};
+        redisAsyncCommandArgv(c, NULL, NULL, 3, argv, lens);
+    }
+    t4__buf_free(&m);
+}
+
+static void announce_member(const char *path, size_t len, const char *conn, const char *info, void *arg)
+{
+    hset_member(arg, path, len, conn, info);
+}
+
+/* A member message or hash value from Redis; src_want: the instance whose
+ * hash it came from (NULL: the channel). */
+static void on_member_message(const char *raw, size_t rawlen, const char *src_want)
+{
+    uint64_t now = uv_now(loop);
+    const char *body;
+    size_t len;
+    t4__member_msg m;
+    if (!t4__bp_open_presence(auth, raw, rawlen, &body, &len)) {
+        t4__drops_add(&drop_member_unauth, now);
+        return;
+    }
+    if (t4__member_msg_parse(body, len, max_path, &m) != 0 || (src_want && strcmp(m.src, src_want) != 0)) {
+        t4__drops_add(&drop_member_bad, now);
+        return;
+    }
+    if (strcmp(m.src, self) == 0 || t4__bus_is_peer_id(m.src, strlen(m.src)))
+        return; /* ours, or a local worker's: the local bus carries those */
+    t4__ws_remote_member(m.src, m.path, m.path_len, m.conn, m.info, m.info_len);
+}
+
+static void on_members_snapshot(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)ac;
+    char *id = priv;
+    const redisReply *h = r;
+    if (h && h->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i + 1 < h->elements; i += 2)
+            if (h->element[i + 1]->type == REDIS_REPLY_STRING)
+                on_member_message(h->element[i + 1]->str, h->element[i + 1]->len, id);
+        t4__ws_remote_sweep(id);
+    }
+    free(id);
+}
+
+/* presence.c forgets an instance (goodbye, expired, snapshot of a dead
+ * one): its members go with it. */
+static void instance_dropped(const char *id)
+{
+    t4__ws_remote_origin_gone(id);
+}
+
 static void announce_path(const char *path, size_t len, size_t count, void *arg)
 {
     hset(arg, path, len, count, 0);
@@ -237,6 +349,9 @@ static void announce(redisAsyncContext *c)
     t4__pres_local_foreach(announce_path, c);
     hset(c, NULL, 0, 0, seq);
     redisAsyncCommand(c, NULL, NULL, "PEXPIRE %s %" PRIu64, self_key, ttl_ms);
+    redisAsyncCommand(c, NULL, NULL, "DEL %s", members_key);
+    t4__ws_members_each(announce_member, c);
+    redisAsyncCommand(c, NULL, NULL, "PEXPIRE %s %" PRIu64, members_key, ttl_ms);
     redisAsyncCommand(c, NULL, NULL, "SADD %s %s", INSTANCES_KEY, self);
     publish_presence(c, NULL, 0, "J %s %" PRIu64, self, seq);
 }
@@ -328,6 +443,11 @@ static void fetch_snapshot(const char *id, size_t len)
     redisAsyncCommand(c, NULL, NULL, "HGETALL " KEY_PREFIX "%s", copy);
     redisAsyncCommand(c, NULL, NULL, "PTTL " KEY_PREFIX "%s", copy);
     redisAsyncCommand(c, on_snapshot, copy, "EXEC");
+    char *copy2 = strdup(copy);
+    if (!copy2)
+        return;
+    t4__ws_remote_mark(copy2); /* what the snapshot does not list has left */
+    redisAsyncCommand(c, on_members_snapshot, copy2, "HGETALL " MEMBERS_PREFIX "%s", copy2);
 }
 
 static void on_members(redisAsyncContext *ac, void *r, void *priv)
@@ -430,6 +550,10 @@ static void on_message(const char *channel, size_t clen, const char *data, size_
         on_data_message(data, len);
     else if (clen == sizeof PRESENCE_CHANNEL - 1 && memcmp(channel, PRESENCE_CHANNEL, clen) == 0)
         on_presence_message(data, len);
+    else if (clen == sizeof MEMBERS_CHANNEL - 1 && memcmp(channel, MEMBERS_CHANNEL, clen) == 0)
+        on_member_message(data, len, NULL);
+    else if (clen == sizeof T4__RHIST_CHANNEL - 1 && memcmp(channel, T4__RHIST_CHANNEL, clen) == 0)
+        t4__rhist_on_message(data, len);
 }
 
 /* ---------------------------------------------------------------- */
@@ -448,6 +572,7 @@ static void on_up(void)
                "connections only (not relayed)",
                dropped_msgs, dropped_bytes);
     dropped_msgs = dropped_bytes = 0;
+    t4__rhist_on_up(c);
     announce(c);
     redisAsyncCommand(c, on_members, NULL, "SMEMBERS %s", INSTANCES_KEY);
 }
@@ -480,9 +605,11 @@ static void on_tick(uv_timer_t *t)
     /* A remote instance is gone once unheard for 2.5 heartbeats (checked
      * every quarter heartbeat: at most 2.75 heartbeats after its last). */
     t4__pres_remote_expire(now, hb_ms * 5 / 2, hb_ms);
-    t4__drops *drops[] = {&drop_big, &drop_unauth, &drop_pres_bad, &drop_pres_unauth};
+    t4__drops *drops[] = {&drop_big,         &drop_unauth,     &drop_pres_bad,
+                          &drop_pres_unauth, &drop_member_bad, &drop_member_unauth};
     for (size_t i = 0; i < sizeof drops / sizeof drops[0]; i++)
         t4__drops_flush(drops[i], now);
+    t4__rhist_flush_drops(now);
     if (++ticks % 4 != 0)
         return;
     redisAsyncContext *c = t4__link_cmd();
@@ -494,6 +621,7 @@ static void on_tick(uv_timer_t *t)
     }
     hb_outstanding = true;
     redisAsyncCommand(c, on_heartbeat_reply, NULL, "PEXPIRE %s %" PRIu64, self_key, ttl_ms);
+    redisAsyncCommand(c, NULL, NULL, "PEXPIRE %s %" PRIu64, members_key, ttl_ms);
     redisAsyncCommand(c, NULL, NULL, "SADD %s %s", INSTANCES_KEY, self);
     publish_presence(c, NULL, 0, "H %s %" PRIu64, self, t4__pres_local_seq());
 }
@@ -506,6 +634,7 @@ static void farewell(redisAsyncContext *c)
 {
     t4__pres_local_flush(NULL, NULL);
     redisAsyncCommand(c, NULL, NULL, "DEL %s", self_key);
+    redisAsyncCommand(c, NULL, NULL, "DEL %s", members_key);
     redisAsyncCommand(c, NULL, NULL, "SREM %s %s", INSTANCES_KEY, self);
     publish_presence(c, NULL, 0, "B %s", self);
 }
@@ -533,12 +662,16 @@ static int start(uv_loop_t *lp, const t4_config *cfg, const char *instance_id)
     }
     max_message = cfg->ws_max_message ? cfg->ws_max_message : 1024 * 1024;
     max_path = cfg->http_max_header ? cfg->http_max_header : 16 * 1024;
-    t4__drops *drops[] = {&drop_big, &drop_unauth, &drop_pres_bad, &drop_pres_unauth};
+    t4__drops *drops[] = {&drop_big,         &drop_unauth,     &drop_pres_bad,
+                          &drop_pres_unauth, &drop_member_bad, &drop_member_unauth};
     for (size_t i = 0; i < sizeof drops / sizeof drops[0]; i++)
         t4__drops_reset(drops[i]);
     loop = lp;
     self = instance_id;
     snprintf(self_key, sizeof self_key, KEY_PREFIX "%s", self);
+    snprintf(members_key, sizeof members_key, MEMBERS_PREFIX "%s", self);
+    t4__pres_set_drop_hook(instance_dropped);
+    t4__rhist_setup(loop, self, auth, max_message, max_path);
     binary_format = strcasecmp(fmt, "binary") == 0;
     data_channel = binary_format ? T4__BP_CHANNEL_BIN : T4__BP_CHANNEL_JSON;
     hb_ms = cfg->ws_backplane_heartbeat ? cfg->ws_backplane_heartbeat : 5000;
@@ -554,13 +687,13 @@ static int start(uv_loop_t *lp, const t4_config *cfg, const char *instance_id)
     uint64_t tick = hb_ms / 4 ? hb_ms / 4 : 1;
     uv_timer_start(&tick_timer, on_tick, tick, tick);
     started = true;
-    const char *channels[2] = {data_channel, PRESENCE_CHANNEL};
+    const char *channels[4] = {data_channel, PRESENCE_CHANNEL, MEMBERS_CHANNEL, T4__RHIST_CHANNEL};
     static const t4__link_events ev = {on_up, on_down, on_message};
     t4_log(T4_LOG_INFO,
            "backplane: redis, instance %s, %s envelopes on channel %s, heartbeat %" PRIu64 " ms, %s", self,
            binary_format ? "binary" : "JSON", data_channel, hb_ms,
            auth ? "authenticated (HMAC-SHA256)" : "not authenticated (no TINA4_WS_BACKPLANE_SECRET)");
-    if (t4__link_start(loop, &url, channels, 2, &ev) != 0) {
+    if (t4__link_start(loop, &url, channels, 4, &ev) != 0) {
         uv_close((uv_handle_t *)&tick_timer, NULL);
         uv_close((uv_handle_t *)&flush_timer, NULL);
         started = false;
@@ -581,10 +714,12 @@ static void stop(void)
     t4__link_stop(farewell);
     uv_close((uv_handle_t *)&tick_timer, NULL);
     uv_close((uv_handle_t *)&flush_timer, NULL);
+    t4__pres_set_drop_hook(NULL); /* stopping: nobody to tell */
     t4__pres_clear();
     t4__buf_free(&enc);
     t4__bp_auth_free(auth);
     auth = NULL;
 }
 
-const t4__relay t4__relay_redis = {"redis", start, stop, publish, presence, remote_count};
+const t4__relay t4__relay_redis = {"redis",  start,        stop,   publish,
+                                   presence, remote_count, member, t4__rhist_publish};

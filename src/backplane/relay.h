@@ -16,6 +16,11 @@ typedef struct t4__relay {
                     const char *exclude_id);
     void (*presence)(const char *path, size_t path_len, size_t local_count);
     size_t (*remote_count)(const char *path, size_t path_len);
+    void (*member)(const char *path, size_t path_len, const char *id, const char *info);
+    /* Positions and keeps a message of a path with history, cluster-wide
+     * (NULL: this relay keeps no history). 0, or -1 when it cannot now. */
+    int (*publish_history)(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
+                           const char *exclude_id, size_t maxlen, uint64_t ttl_ms);
 } t4__relay;
 
 extern const t4__relay t4__relay_redis;

@@ -71,7 +71,7 @@ static char *v1_text(const char *head, size_t hl, const void *data, size_t len)
 
 /* Delivers one message to the open members of g; epoch 0 means the message
  * has no position. Returns the number of recipients or T4_ENOMEM. */
-static int fanout(t4__group *g, uint8_t opcode, const void *data, size_t len, const t4_ws *exclude,
+int t4__ws_fanout(t4__group *g, uint8_t opcode, const void *data, size_t len, const t4_ws *exclude,
                   uint64_t epoch, uint64_t offset)
 {
     variant raw = {opcode, data, len, NULL, {0}, 0};
@@ -140,7 +140,7 @@ done:
 /* The history a message to this path goes into, or NULL: the group's
  * (created with it), else - nobody listening here - the route's, created
  * on first need. Without any history route this is one flag test. */
-static t4__hist *history_for(const t4__group *g, const char *path, size_t len)
+t4__hist *t4__ws_history_for(const t4__group *g, const char *path, size_t len)
 {
     if (g)
         return t4__group_hist(g);
@@ -153,11 +153,11 @@ static t4__hist *history_for(const t4__group *g, const char *path, size_t len)
     return r && r->history_size ? t4__hist_open(path, len, r->history_size, r->history_ttl) : NULL;
 }
 
-static int deliver(t4__group *g, const char *path, size_t path_len, uint8_t opcode, const void *data,
-                   size_t len, const t4_ws *exclude)
+int t4__ws_deliver(t4__group *g, const char *path, size_t path_len, uint8_t opcode, const void *data,
+                   size_t len, const t4_ws *exclude, uint64_t *epoch_out, uint64_t *offset_out)
 {
     uint64_t epoch = 0, offset = 0;
-    t4__hist *h = history_for(g, path, path_len);
+    t4__hist *h = t4__ws_history_for(g, path, path_len);
     if (h) {
         offset = t4__hist_append(h, opcode, data, len, uv_now(&t4__srv->loop));
         epoch = h->epoch;
@@ -166,7 +166,11 @@ static int deliver(t4__group *g, const char *path, size_t path_len, uint8_t opco
         if (!g && h->count == 0 && h->listeners == 0)
             t4__hist_release(h); /* nothing kept and nobody here: it costs nothing */
     }
-    return g ? fanout(g, opcode, data, len, exclude, epoch, offset) : 0;
+    if (epoch_out) {
+        *epoch_out = epoch;
+        *offset_out = offset;
+    }
+    return g ? t4__ws_fanout(g, opcode, data, len, exclude, epoch, offset) : 0;
 }
 
 int t4__ws_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
@@ -179,7 +183,10 @@ int t4__ws_publish(const char *path, size_t path_len, uint8_t opcode, const void
         return T4_ETOOBIG;
     }
     path_len = t4__group_key_len(path, path_len);
-    int n = deliver(t4__group_find(path, path_len), path, path_len, opcode, data, len, exclude);
+    if (t4__ws_owned_history(path, path_len))
+        return t4__ws_publish_owned(path, path_len, opcode, data, len, exclude);
+    int n = t4__ws_deliver(t4__group_find(path, path_len), path, path_len, opcode, data, len, exclude, NULL,
+                           NULL);
     if (n < 0)
         return n;
     t4__backplane_publish(path, path_len, opcode, data, len, exclude ? exclude->id : NULL);
@@ -189,12 +196,10 @@ int t4__ws_publish(const char *path, size_t path_len, uint8_t opcode, const void
 int t4__ws_deliver_local(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
                          const char *exclude_id)
 {
+    if (t4__ws_owned_history(path, path_len))
+        return t4__ws_relayed_owned(path, path_len, opcode, data, len, exclude_id);
     t4__group *g = t4__group_find(path, path_len);
-    const t4_ws *exclude = NULL;
-    for (const t4_ws *m = t4__group_first(g); exclude_id && m; m = m->gnext)
-        if (strcmp(m->id, exclude_id) == 0)
-            exclude = m;
-    return deliver(g, path, path_len, opcode, data, len, exclude);
+    return t4__ws_deliver(g, path, path_len, opcode, data, len, t4__group_member(g, exclude_id), NULL, NULL);
 }
 
 t4__sbuf *t4__ws_text_frame(const t4_ws *ws, uint8_t opcode, const void *data, size_t len)

@@ -123,3 +123,18 @@ const t4__ws_route *t4__group_route(const t4__group *g)
 {
     return g ? g->route : NULL;
 }
+
+void t4__group_each(void (*fn)(t4__group *g, void *arg), void *arg)
+{
+    for (size_t b = 0; b < groups.nbuckets; b++)
+        for (t4__hnode *n = groups.buckets ? groups.buckets[b] : NULL; n; n = n->next)
+            fn((t4__group *)n, arg);
+}
+
+t4_ws *t4__group_member(const t4__group *g, const char *id)
+{
+    for (t4_ws *m = t4__group_first(g); id && m; m = m->gnext)
+        if (strcmp(m->id, id) == 0)
+            return m;
+    return NULL;
+}

@@ -7,8 +7,14 @@
 #include <string.h>
 
 static t4__hmap paths;
+static uint64_t (*epoch_source)(const char *path, size_t len);
 static t4__hist_entry *oldest, *newest; /* every entry of every path, by age */
 static size_t used, limit = 64u * 1024 * 1024;
+
+void t4__hist_set_epoch_source(uint64_t (*fn)(const char *path, size_t len))
+{
+    epoch_source = fn;
+}
 
 void t4__hist_set_limit(size_t bytes)
 {
@@ -65,6 +71,8 @@ t4__hist *t4__hist_open(const char *path, size_t len, size_t size, uint64_t ttl_
     h->len = len;
     h->size = size ? size : 1;
     h->ttl = ttl_ms;
+    if (epoch_source)
+        h->epoch = epoch_source(path, len);
     /* A zero epoch is reserved for "no epoch" on the wire. */
     while (h->epoch == 0)
         if (t4__random_bytes(&h->epoch, sizeof h->epoch) != 0) {
@@ -143,6 +151,67 @@ static int grow(t4__hist *h)
     h->slot = s;
     h->cap = ncap;
     h->head = 0;
+    return 0;
+}
+
+uint64_t t4__hist_append_at(t4__hist *h, uint64_t epoch, uint64_t offset, uint8_t opcode, const void *data,
+                            size_t len, uint64_t now)
+{
+    if (epoch != h->epoch || offset > h->last + 1) {
+        /* Another history, or a hole (a message we never saw): what is
+         * kept cannot be followed by this one without a gap. */
+        while (h->count)
+            drop_oldest(h);
+        h->epoch = epoch;
+        h->last = offset - 1;
+    } else if (offset <= h->last) {
+        return 0; /* had it already */
+    }
+    return t4__hist_append(h, opcode, data, len, now);
+}
+
+int t4__hist_prime(t4__hist *h, uint64_t epoch, const t4__hist_item *items, size_t n, uint64_t now)
+{
+    if (n == 0)
+        return 0;
+    uint64_t rmax = items[n - 1].offset;
+    /* What we hold past the stored copy (arrived live meanwhile) is kept and
+     * re-appended after it; the rest is the same messages, or another epoch. */
+    size_t keep = 0;
+    t4__hist_item *saved = NULL;
+    if (h->epoch == epoch && h->count && h->last > rmax) {
+        if (t4__hist_first(h) > rmax + 1)
+            return 0; /* a hole between the stored copy and what we hold */
+        keep = (size_t)(h->last - rmax);
+        if (!(saved = calloc(keep, sizeof *saved)))
+            return -1;
+        for (size_t i = 0; i < keep; i++) {
+            const t4__hist_entry *e = t4__hist_at(h, rmax + 1 + i);
+            saved[i] = (t4__hist_item){e->offset, e->opcode, NULL, e->len};
+            char *copy = malloc(e->len ? e->len : 1);
+            if (!copy) {
+                while (i--)
+                    free((void *)saved[i].data);
+                free(saved);
+                return -1;
+            }
+            memcpy(copy, e->data, e->len);
+            saved[i].data = copy;
+        }
+    } else if (h->epoch == epoch && h->last > rmax) {
+        return 0; /* nothing kept here, but newer than the copy: stays as it is */
+    }
+    while (h->count)
+        drop_oldest(h);
+    h->epoch = epoch;
+    h->last = items[0].offset - 1;
+    for (size_t i = 0; i < n; i++)
+        t4__hist_append_at(h, epoch, items[i].offset, items[i].opcode, items[i].data, items[i].len, now);
+    for (size_t i = 0; i < keep; i++) {
+        t4__hist_append_at(h, epoch, saved[i].offset, saved[i].opcode, saved[i].data, saved[i].len, now);
+        free((void *)saved[i].data);
+    }
+    free(saved);
     return 0;
 }
 
@@ -248,4 +317,11 @@ void t4__hist_reset(void)
                 return;
         }
     }
+}
+
+void t4__hist_each(void (*fn)(t4__hist *h, void *arg), void *arg)
+{
+    for (size_t b = 0; b < paths.nbuckets; b++)
+        for (t4__hnode *n = paths.buckets ? paths.buckets[b] : NULL; n; n = n->next)
+            fn((t4__hist *)n, arg);
 }

@@ -70,6 +70,27 @@ void t4__hist_release(t4__hist *h);
  * advances, so positions never repeat). May free other paths' histories
  * (never h itself) to stay within the budget. */
 uint64_t t4__hist_append(t4__hist *h, uint8_t opcode, const void *data, size_t len, uint64_t now);
+/* Appends a message positioned elsewhere (a replica of the history that
+ * the path's owner keeps, docs/ARCHITECTURE.md): at (epoch, offset). A new
+ * epoch, or an offset past last + 1, first empties the ring (a resume across
+ * it must see a gap). Returns the offset, or 0 when it was not kept (also
+ * when offset <= last: a message already had). */
+uint64_t t4__hist_append_at(t4__hist *h, uint64_t epoch, uint64_t offset, uint8_t opcode, const void *data,
+                            size_t len, uint64_t now);
+/* Fills h from a stored copy (Redis): items in increasing offset order,
+ * all of epoch. What h holds past the copy (arrived meanwhile) is kept
+ * after it; h is left as it is when the copy is older than what it holds
+ * with a hole between. Returns 0 or -1 (no memory). */
+typedef struct {
+    uint64_t offset;
+    uint8_t opcode;
+    const void *data;
+    size_t len;
+} t4__hist_item;
+int t4__hist_prime(t4__hist *h, uint64_t epoch, const t4__hist_item *items, size_t n, uint64_t now);
+/* Where new histories get their epoch: fn(path) (0: a random one). With
+ * workers every worker derives the same epoch for a path. */
+void t4__hist_set_epoch_source(uint64_t (*fn)(const char *path, size_t len));
 /* Drops messages older than the history's TTL. */
 void t4__hist_expire(t4__hist *h, uint64_t now);
 /* Expires every history (a periodic sweep). May free histories. */
@@ -87,6 +108,9 @@ const t4__hist_entry *t4__hist_at(const t4__hist *h, uint64_t offset);
  *   >= 0: the number of messages to replay, from offset + 1 to last
  *   -1:   a gap - another epoch, a future offset, or messages no longer kept. */
 long long t4__hist_missed(const t4__hist *h, uint64_t epoch, uint64_t offset);
+
+/* Visits every history. */
+void t4__hist_each(void (*fn)(t4__hist *h, void *arg), void *arg);
 
 /* Frees every history (server shutdown). */
 void t4__hist_reset(void);

@@ -94,7 +94,7 @@ void t4__ws_resume_join(t4_ws *ws, const t4__http_head *h)
         size_t n = t4__v1_head(ep, 's', epoch, 0);
         ep[n - 2] = '\0'; /* just the 16 hex digits after the type byte */
     }
-    char *presence = ws->route->presence_events ? t4__ws_presence_json(ws->group) : NULL;
+    char *presence = ws->route->presence_events ? t4__ws_presence_json(ws) : NULL;
     int wl = asprintf(&welcome,
                       "c{\"type\":\"welcome\",\"id\":\"%s\",\"join\":\"%s\",\"epoch\":\"%s\",\"offset\":%llu,"
                       "\"count\":%lld%s%s}",

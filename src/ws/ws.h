@@ -96,6 +96,10 @@ t4_ws *t4__group_first(const t4__group *g);
 /* The path's history (NULL when its route keeps none) and route. */
 t4__hist *t4__group_hist(const t4__group *g);
 const t4__ws_route *t4__group_route(const t4__group *g);
+/* The member of g with that id (NULL: none, or id NULL). */
+t4_ws *t4__group_member(const t4__group *g, const char *id);
+/* Visits every group. */
+void t4__group_each(void (*fn)(t4__group *g, void *arg), void *arg);
 /* Normalises a decoded path into its group key: drops one trailing slash. */
 size_t t4__group_key_len(const char *path, size_t len);
 
@@ -125,9 +129,10 @@ t4__sbuf *t4__ws_text_frame(const t4_ws *ws, uint8_t opcode, const void *data, s
  * resume.c): the welcome, then the messages it missed. Sets ws->join. */
 void t4__ws_resume_join(t4_ws *ws, const t4__http_head *h);
 /* Presence (members.c): tells the path's members ws left (g: its group,
- * which it has just left); the list as JSON text (malloc'd) for the welcome. */
+ * which it has just left, or NULL when the group went with it: the other
+ * processes are told all the same); the list as JSON text (malloc'd) for the welcome. */
 void t4__ws_presence_left(t4_ws *ws, t4__group *g);
-char *t4__ws_presence_json(const t4__group *g);
+char *t4__ws_presence_json(const t4_ws *ws);
 /* Periodic: drops expired history (called once per sweep). */
 void t4__ws_history_tick(uint64_t now);
 /* A broadcast or push: delivered to the local members of the path at once
@@ -135,4 +140,22 @@ void t4__ws_history_tick(uint64_t now);
  * the number of local recipients. */
 int t4__ws_publish(const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,
                    const t4_ws *exclude);
+/* Delivery (fanout.c): to the open members of g, at (epoch, offset) (epoch
+ * 0: no position); returns the recipients or T4_ENOMEM. */
+int t4__ws_fanout(t4__group *g, uint8_t opcode, const void *data, size_t len, const t4_ws *exclude,
+                  uint64_t epoch, uint64_t offset);
+/* The history a message to path goes into (created on first need), or NULL. */
+t4__hist *t4__ws_history_for(const t4__group *g, const char *path, size_t len);
+/* Positions the message (when path keeps history) and delivers it to g;
+ * the position given is stored in *epoch_out / *offset_out when not NULL. */
+int t4__ws_deliver(t4__group *g, const char *path, size_t path_len, uint8_t opcode, const void *data,
+                   size_t len, const t4_ws *exclude, uint64_t *epoch_out, uint64_t *offset_out);
+/* History with workers (owner.c): true when path keeps history and the
+ * local bus is up - its messages then go through the path's owner worker. */
+bool t4__ws_owned_history(const char *path, size_t len);
+int t4__ws_publish_owned(const char *path, size_t len, uint8_t opcode, const void *data, size_t dlen,
+                         const t4_ws *exclude);
+/* A message relayed from another instance (Redis) on such a path. */
+int t4__ws_relayed_owned(const char *path, size_t len, uint8_t opcode, const void *data, size_t dlen,
+                         const char *exclude_id);
 #endif

@@ -42,8 +42,7 @@ void t4__ws_leave(t4_ws *ws, int code, const char *reason)
     t4__group *g = ws->group;
     bool others = g && t4__group_count(g) > 1; /* else the group goes with it */
     t4__group_leave(ws);
-    if (others)
-        t4__ws_presence_left(ws, g);
+    t4__ws_presence_left(ws, others ? g : NULL);
     t4__ws_handle_unregister(ws);
     ws->close_code = (uint16_t)code;
     ws->close_reason = t4__strdup(reason ? reason : "");

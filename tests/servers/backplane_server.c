@@ -7,6 +7,9 @@
  *   GET  /count/{rest:path}  {"cluster": n, "local": m, "pid": p} for the path /{rest}
  *                            (pid: the worker process that answered)
  *   POST /push/{rest:path}   the body pushed to /{rest} (binary with ?binary=1)
+ *   /pres/{room}     presence events, history (1000): OPEN sets presence
+ *                    {"name": ?name}; "who" -> t4_ws_presence, "path-who" ->
+ *                    t4_path_presence; anything else is broadcast to everyone
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +37,19 @@ static void others(t4_ws *ws, t4_ws_event ev, t4_msg msg)
         relay(ws, msg, true);
 }
 T4_WEBSOCKET("/others/{room}", others)
+
+static void pres(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    if (ev == T4_WS_OPEN && t4_ws_param(ws, "name"))
+        t4_ws_set_presence(ws, json_pack("{s:s}", "name", t4_ws_param(ws, "name")));
+    else if (ev == T4_WS_MESSAGE && strcmp(msg.data, "who") == 0)
+        t4_ws_send_json(ws, t4_ws_presence(ws));
+    else if (ev == T4_WS_MESSAGE && strcmp(msg.data, "path-who") == 0)
+        t4_ws_send_json(ws, t4_path_presence(t4_ws_path(ws)));
+    else if (ev == T4_WS_MESSAGE)
+        relay(ws, msg, false);
+}
+T4_WEBSOCKET_WITH("/pres/{room}", pres, .presence_events = true, .history_size = 1000)
 
 static void count(t4_req *req, t4_res *res)
 {

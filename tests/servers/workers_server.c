@@ -21,6 +21,11 @@
  *                            "count" -> "count:<machine-wide> <local>";
  *                            "big:N" broadcasts N bytes ("B" then 'x's);
  *                            "seq:N" broadcasts "s0" .. "s<N-1>" to the others
+ *   /pres/{room}             presence events and history (1000): OPEN sets
+ *                            presence {"name": ?name, "pid": <pid>}; "pid" ->
+ *                            "pid:<pid>", "who" -> t4_ws_presence, "path-who"
+ *                            -> t4_path_presence, "all:T" broadcasts T,
+ *                            "seq:N:P" broadcasts "P0" .. "P<N-1>"
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -162,6 +167,33 @@ static void bus_room(t4_ws *ws, t4_ws_event ev, t4_msg msg)
     }
 }
 
+static void pres_room(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    if (ev == T4_WS_OPEN) {
+        const char *name = t4_ws_param(ws, "name");
+        if (name)
+            t4_ws_set_presence(ws, json_pack("{s:s, s:i}", "name", name, "pid", (int)getpid()));
+        return;
+    }
+    if (ev != T4_WS_MESSAGE)
+        return;
+    if (strcmp(msg.data, "pid") == 0) {
+        t4_ws_sendf(ws, "pid:%d", (int)getpid());
+    } else if (strcmp(msg.data, "who") == 0) {
+        t4_ws_send_json(ws, t4_ws_presence(ws));
+    } else if (strcmp(msg.data, "path-who") == 0) {
+        t4_ws_send_json(ws, t4_path_presence(t4_ws_path(ws)));
+    } else if (strncmp(msg.data, "all:", 4) == 0) {
+        t4_ws_broadcast(ws, msg.data + 4, false);
+    } else if (strncmp(msg.data, "seq:", 4) == 0) {
+        char *end;
+        long n = strtol(msg.data + 4, &end, 10);
+        const char *prefix = *end == ':' ? end + 1 : "m";
+        for (long i = 0; i < n; i++)
+            t4_ws_broadcastf(ws, false, "%s%ld", prefix, i);
+    }
+}
+
 T4_GET("/pid", pid_route)
 T4_GET("/push", push_route)
 T4_GET("/count", count_route)
@@ -172,6 +204,7 @@ T4_GET("/stop", stop_route)
 T4_WEBSOCKET("/echo", echo)
 T4_WEBSOCKET("/ws/chat/{room}", chat)
 T4_WEBSOCKET("/bus/{room}", bus_room)
+T4_WEBSOCKET_WITH("/pres/{room}", pres_room, .presence_events = true, .history_size = 1000)
 
 int main(void)
 {

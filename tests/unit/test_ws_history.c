@@ -77,6 +77,64 @@ static void test_missed(void **state)
     assert_int_equal(t4__hist_missed(h, h->epoch ^ 1, 7), -1);
 }
 
+static uint64_t fixed_epoch(const char *path, size_t len)
+{
+    (void)path, (void)len;
+    return 0x1234;
+}
+
+/* A replica follows the owner's positions: same epoch and offsets; a hole
+ * or another epoch empties it (a resume across must see a gap). */
+static void test_replica_positions(void **state)
+{
+    (void)state;
+    t4__hist_set_epoch_source(fixed_epoch);
+    t4__hist *h = t4__hist_open(P("/r"), 5, 0);
+    t4__hist_set_epoch_source(NULL);
+    assert_int_equal(h->epoch, 0x1234);
+    assert_int_equal(t4__hist_append_at(h, 0x1234, 1, 1, "a", 1, 0), 1);
+    assert_int_equal(t4__hist_append_at(h, 0x1234, 2, 1, "b", 1, 0), 2);
+    assert_int_equal(t4__hist_append_at(h, 0x1234, 2, 1, "b", 1, 0), 0); /* had it */
+    assert_int_equal(t4__hist_missed(h, 0x1234, 0), 2);
+    assert_int_equal(t4__hist_append_at(h, 0x1234, 5, 1, "e", 1, 0), 5); /* 3, 4 never seen */
+    assert_int_equal(h->count, 1);
+    assert_int_equal(t4__hist_missed(h, 0x1234, 2), -1);
+    assert_int_equal(t4__hist_missed(h, 0x1234, 4), 1);
+    assert_int_equal(t4__hist_append_at(h, 0x99, 1, 1, "n", 1, 0), 1); /* the owner was replaced */
+    assert_int_equal(h->epoch, 0x99);
+    assert_int_equal(h->count, 1);
+    assert_int_equal(t4__hist_missed(h, 0x1234, 5), -1);
+}
+
+/* Priming from a stored copy: fills an empty history; keeps what arrived
+ * meanwhile after the copy; leaves a history alone across a hole. */
+static void test_prime(void **state)
+{
+    (void)state;
+    t4__hist_item items[3] = {{4, 1, "d", 1}, {5, 1, "e", 1}, {6, 1, "f", 1}};
+    t4__hist *h = t4__hist_open(P("/r"), 10, 0);
+    assert_int_equal(t4__hist_prime(h, 0x77, items, 3, 0), 0);
+    assert_int_equal(h->epoch, 0x77);
+    assert_int_equal(t4__hist_first(h), 4);
+    assert_int_equal(h->last, 6);
+    assert_int_equal(t4__hist_missed(h, 0x77, 3), 3);
+    /* Live 6, 7 came first; the copy (4..6) goes before them. */
+    t4__hist *g = t4__hist_open(P("/g"), 10, 0);
+    t4__hist_append_at(g, 0x77, 6, 1, "f", 1, 0);
+    t4__hist_append_at(g, 0x77, 7, 1, "g", 1, 0);
+    assert_int_equal(t4__hist_prime(g, 0x77, items, 3, 0), 0);
+    assert_int_equal(t4__hist_first(g), 4);
+    assert_int_equal(g->last, 7);
+    assert_memory_equal(t4__hist_at(g, 7)->data, "g", 1);
+    assert_memory_equal(t4__hist_at(g, 5)->data, "e", 1);
+    /* Live 9 only: 7 and 8 are in neither, so the copy is not used. */
+    t4__hist *k = t4__hist_open(P("/k"), 10, 0);
+    t4__hist_append_at(k, 0x77, 9, 1, "i", 1, 0);
+    assert_int_equal(t4__hist_prime(k, 0x77, items, 3, 0), 0);
+    assert_int_equal(t4__hist_first(k), 9);
+    assert_int_equal(k->count, 1);
+}
+
 static void test_epoch_changes_when_history_is_lost(void **state)
 {
     (void)state;
@@ -201,6 +259,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_offsets_and_ring, teardown),
         cmocka_unit_test_teardown(test_missed, teardown),
+        cmocka_unit_test_teardown(test_replica_positions, teardown),
+        cmocka_unit_test_teardown(test_prime, teardown),
         cmocka_unit_test_teardown(test_epoch_changes_when_history_is_lost, teardown),
         cmocka_unit_test_teardown(test_empty_unheld_history_costs_nothing, teardown),
         cmocka_unit_test_teardown(test_ttl_keeps_epoch_while_held, teardown),
