@@ -414,8 +414,8 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
     bus_token[T4__BUS_TOKEN_LEN] = '\0';
     t4__symbols_load(); /* once, for every worker's crash reports (a restart stays fast) */
     print_banner(cfg, sv.port);
-    t4_log(T4_LOG_INFO, "supervisor %d: %d worker(s) on %s:%d (SIGHUP reloads)", (int)getpid(), cfg->workers,
-           cfg->host, sv.port);
+    t4_log(T4_LOG_INFO, "supervisor %d: %d worker(s) on %s:%d (SIGHUP %s)", (int)getpid(), cfg->workers,
+           cfg->host, sv.port, hooks ? "rebuilds and reloads" : "reloads the TLS certificate");
 
     sigset_t set;
     sigemptyset(&set);
