@@ -368,15 +368,13 @@ static void force_close_all(uv_timer_t *t)
     t4__protocols.settle();
 }
 
-static bool ws_closed; /* the drain's WebSocket step has run */
-
 /* The second step of a drain: every WebSocket gets code (1001 at shutdown,
  * 1012 at the end of a reload's grace), then the shutdown bound runs. */
 static void close_websockets(t4__server *s, uint16_t code)
 {
-    if (ws_closed)
+    if (s->websockets_closed)
         return;
-    ws_closed = true;
+    s->websockets_closed = true;
     for (t4__conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         if (!c->closing && c->ops->lingers)
@@ -424,6 +422,7 @@ void t4__server_drain_http(void)
         return;
     t4_log(T4_LOG_INFO, "worker %d retiring (reload): accepts no more, finishing %zu connection(s)",
            (int)getpid(), s->nconns);
+    s->retiring = true;
     stop_http(s, true);
     t4__flush_dirty();
     if (s->nconns == 0)
@@ -620,7 +619,6 @@ int t4_run(const t4_config *cfg_in)
     loop_running = false;
     t4__srv = NULL;
     stop_requested = 0; /* the next t4_run starts afresh */
-    ws_closed = false;
     while (s->free_writes) {
         uv_write_t *w = s->free_writes;
         s->free_writes = w->data;

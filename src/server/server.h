@@ -166,6 +166,11 @@ typedef struct t4__server {
     size_t readbuf_size;
     bool readbuf_busy;
     bool stopping;
+    /* A reload retires this worker: it accepts no more, but an upgrade on a
+     * connection it already accepted is still answered (the WebSocket gets
+     * 1012 with the others) until its WebSockets have been closed. */
+    bool retiring;
+    bool websockets_closed; /* the drain's WebSocket step has run */
     int bound_port;
     t4__conn *current;           /* the connection whose input is being processed */
     uint64_t turn;               /* loop iterations (counted in the check hook) */

@@ -76,7 +76,11 @@ void t4__ws_handshake(t4__conn *c, const t4__http_head *h)
         return;
     }
     const t4__http_header *key = t4__http_find_header(h, "Sec-WebSocket-Key");
-    if (s->stopping) {
+    /* Stopping: 503. A worker retiring at a reload still upgrades what it
+     * accepted before (its clients' requests were on the way): the
+     * WebSocket gets 1012 with the others when the grace ends, and its
+     * client reconnects at once, to a new worker. */
+    if (s->stopping && (!s->retiring || s->websockets_closed)) {
         t4__http_fail(c, 503, NULL, NULL);
         return;
     }
