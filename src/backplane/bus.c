@@ -4,7 +4,7 @@
  *
  * Frames: body length u32 | type u8 | body (host byte order: both ends are
  * the same program on the same machine).
- *   HELLO  slot u32 | pid u32          first frame on every link
+ *   HELLO  slot u32 | pid u32 | generation u32   first frame on every link
  *   MSG    opcode u8 | exclude[32] (all zero: none) | path_len u32 | path | payload
  *   COUNT  count u64 | path            the sender's count on path (absolute)
  *   RESET  (empty)                     forget my counts and members (a snapshot follows)
@@ -61,9 +61,10 @@ typedef struct blink {
     uv_pipe_t pipe;
     bool out; /* we opened it and write on it; else we accepted it and read */
     bool closing;
-    bool resync; /* a COUNT was dropped: RESET + snapshot once drained */
-    int slot;    /* the peer's slot; -1 until an accepted link says hello */
-    pid_t pid;   /* the peer's process */
+    bool resync;  /* a COUNT was dropped: RESET + snapshot once drained */
+    int slot;     /* the peer's slot; -1 until an accepted link says hello */
+    pid_t pid;    /* the peer's process */
+    uint32_t gen; /* the peer's generation (from its hello, on an accepted link) */
     uint8_t *rbuf;
     size_t rlen, rcap;
     struct blink *prev, *next; /* every link, for t4__bus_stop */
@@ -80,6 +81,7 @@ static struct {
     uv_loop_t *loop;
     int slot, nslots;
     int own_lo, own_hi; /* the slots of this worker's generation: [own_lo, own_hi) */
+    uint32_t gen;       /* this worker's generation (0, then +1 per reload) */
     char token[T4__BUS_TOKEN_LEN + 1];
     int lfd;
     uv_poll_t lpoll;
@@ -360,12 +362,13 @@ static void link_close(blink *l, const char *why)
 
 static void handle_hello(blink *l, const uint8_t *p, size_t n)
 {
-    if (l->out || l->slot >= 0 || n != 8) {
+    if (l->out || l->slot >= 0 || n != 12) {
         link_close(l, "unexpected hello");
         return;
     }
     int slot = (int)rd32(p);
     pid_t pid = (pid_t)rd32(p + 4);
+    l->gen = rd32(p + 8);
     if (slot < 0 || slot >= bus.nslots || slot == bus.slot || pid != l->pid) {
         link_close(l, "bad hello");
         return;
@@ -577,13 +580,14 @@ static void connect_out(int slot)
         return;
     l->slot = slot;
     bus.out[slot] = l;
-    frame *f = frame_new(F_HELLO, 8);
+    frame *f = frame_new(F_HELLO, 12);
     if (!f) {
         link_close(l, NULL);
         return;
     }
     wr32(f->bytes + HDR, (uint32_t)bus.slot);
     wr32(f->bytes + HDR + 4, (uint32_t)getpid());
+    wr32(f->bytes + HDR + 8, bus.gen);
     link_send(l, f, true);
     frame_release(f);
     send_snapshot(l, false);
@@ -665,7 +669,8 @@ int t4__bus_start(uv_loop_t *loop, const t4_config *cfg)
 {
     const char *token;
     int slot, nslots, group;
-    if (!t4__worker_bus(&slot, &nslots, &group, &token) || nslots < 2)
+    unsigned gen;
+    if (!t4__worker_bus(&slot, &nslots, &group, &gen, &token) || nslots < 2)
         return 0;
 #ifndef __linux__
     t4_log(T4_LOG_WARN, "bus: no local bus on this system (it needs Linux's abstract sockets): broadcasts "
@@ -675,6 +680,7 @@ int t4__bus_start(uv_loop_t *loop, const t4_config *cfg)
     bus.loop = loop;
     bus.slot = slot;
     bus.nslots = nslots;
+    bus.gen = gen;
     bus.own_lo = slot / group * group;
     bus.own_hi = bus.own_lo + group;
     bus.unlistened = false;
@@ -815,11 +821,20 @@ int t4__bus_owner(const char *path, size_t path_len)
 {
     if (!bus.active)
         return -1;
-    /* Within this worker's generation: the other half of the slots is empty,
-     * or (during a reload's grace) the retiring generation, which keeps its
-     * own owners until it is gone. */
+    /* In a generation of workers, the owner is the slot the path hashes to.
+     * During a reload's grace two generations share the bus: the older one
+     * keeps owning (it holds the sequence so far, and its workers do not know
+     * the newer one), and the newer one forwards to it; once that owner is
+     * gone, the newer generation's owner goes on from its copy. */
     int group = bus.own_hi - bus.own_lo;
-    int slot = bus.own_lo + (int)(t4__bus_hash(path, path_len, T4__BUS_HASH_INIT) % (uint64_t)group);
+    uint64_t h = t4__bus_hash(path, path_len, T4__BUS_HASH_INIT) % (uint64_t)group;
+    if (bus.nslots >= 2 * group) {
+        int older = (bus.own_lo == 0 ? group : 0) + (int)h;
+        const blink *in = bus.in[older], *out = bus.out[older];
+        if (in && in->gen < bus.gen && out && !out->closing && out->pid == in->pid)
+            return older;
+    }
+    int slot = bus.own_lo + (int)h;
     return slot == bus.slot ? -1 : slot;
 }
 

@@ -63,7 +63,8 @@ static struct {
     bool active;
     int fd, port;
     int slot, nslots, group; /* which of the supervisor's slots, how many, a generation's size */
-} worker = {false, -1, 0, -1, 0, 0};
+    unsigned generation;     /* 0 at start, +1 per reload: which workers are older */
+} worker = {false, -1, 0, -1, 0, 0, 0};
 
 /* Names this supervisor's local bus (backplane/bus.h): random, so servers
  * on one machine (or in containers sharing a network namespace) never meet. */
@@ -76,11 +77,12 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-bool t4__worker_bus(int *index, int *nslots, int *group, const char **token)
+bool t4__worker_bus(int *index, int *nslots, int *group, unsigned *generation, const char **token)
 {
     if (!worker.active)
         return false;
     *index = worker.slot;
+    *generation = worker.generation;
     *nslots = worker.nslots;
     *group = worker.group;
     *token = bus_token;
@@ -132,6 +134,7 @@ typedef struct {
     int fd, port;
     slot *slots; /* [2 * workers]: the current generation is [half * workers, + workers) */
     int half;
+    unsigned generation; /* of the current workers: +1 per reload */
     retiree *retiring;
     size_t nretiring, capretiring;
     unsigned long reloads;
@@ -176,6 +179,7 @@ static bool spawn(supervisor *sv, int i)
         worker.slot = i;
         worker.nslots = 2 * sv->cfg->workers;
         worker.group = sv->cfg->workers;
+        worker.generation = sv->generation;
         sv->cfg->quiet_banner = true;
         t4__crash_install();
         if (sv->hooks && sv->hooks->worker_init && sv->hooks->worker_init(sv->hooks->ctx) != 0)
@@ -333,6 +337,7 @@ static bool reload(supervisor *sv, const char *why)
         kill(sv->retiring[i].pid, SIGUSR2);
     int n = sv->cfg->workers, old = sv->half;
     sv->half ^= 1;
+    sv->generation++;
     for (int i = sv->half * n; i < sv->half * n + n; i++) {
         sv->slots[i] = (slot){0};
         if (spawn(sv, i))

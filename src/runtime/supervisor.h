@@ -32,11 +32,12 @@ int t4__worker_listen_fd(int *port);
  * the worker it replaces), the number of slots (twice the workers: each
  * reload's new generation takes the half its predecessor does not use, so
  * both are on the bus together while the old one finishes), the size of a
- * generation (its slots are [index / group * group, + group)), and the
- * supervisor's bus token (T4__BUS_TOKEN_LEN hex characters, the same in
+ * generation (its slots are [index / group * group, + group)), the
+ * generation's number (0 at start, +1 per reload: a lower one is older),
+ * and the supervisor's bus token (T4__BUS_TOKEN_LEN hex characters, the same in
  * every worker of this supervisor). Returns false anywhere else. */
 #define T4__BUS_TOKEN_LEN 16
-bool t4__worker_bus(int *index, int *nslots, int *group, const char **token);
+bool t4__worker_bus(int *index, int *nslots, int *group, unsigned *generation, const char **token);
 /* At the very end of t4_run: a worker exits here (0 after a clean stop, 3
  * if it could not start); in any other process it returns. */
 void t4__worker_exit(int rc);

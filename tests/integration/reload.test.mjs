@@ -16,6 +16,7 @@ import WebSocket from 'ws';
 import { binary, startServer } from '../lib/server.mjs';
 import { waitFor } from './helpers.mjs';
 import { getFresh } from './workers_procs.mjs';
+import { v1 } from '../lib/v1client.mjs';
 
 const frond = createRequire(import.meta.url)('../../js/frond.js');
 const tina4 = binary('tina4');
@@ -419,5 +420,65 @@ test('an upgrade on a connection the retiring worker accepted before the reload 
   const frame = got.subarray(got.indexOf('\r\n\r\n') + 4);
   assert.equal(frame[0], 0x88, 'a close frame');
   assert.equal(frame.readUInt16BE(2), 1012, 'Service Restart');
+  await srv.stop();
+});
+
+// A route with history, for the reload test below: every text message is
+// broadcast to the path (positioned: one sequence per path).
+const HISTORY_C = `#include <tina4.h>
+static void h(t4_ws *ws, t4_ws_event ev, t4_msg msg)
+{
+    if (ev == T4_WS_MESSAGE && !msg.binary)
+        t4_ws_broadcast(ws, msg.data, false);
+}
+T4_WEBSOCKET_WITH("/ws/h/{room}", h, .history_size = 1000)
+`;
+
+test('history during a reload\'s grace: old and new workers publish into one sequence (the older generation keeps owning the path), and a client of the old worker resumes on the new one with nothing lost', async (t) => {
+  const dir = project({ 'src/routes/history.c': HISTORY_C });
+  const srv = await serve(dir, { env: { TINA4_RELOAD_GRACE: '4' } });
+  t.after(() => srv.proc.kill('SIGKILL'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const url = srv.wsUrl('/ws/h/r');
+  const pos = (c) => c.msgs.filter((m) => m.offset);
+  const plain = async () => {
+    const ws = new WebSocket(url);
+    await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej); });
+    return ws;
+  };
+  // Generation 0 (one worker): an observer and a publisher.
+  const x = v1(url);
+  await x.opened;
+  const p0 = await plain();
+  p0.send('before');
+  await waitFor(() => pos(x).length === 1, { what: 'the first message' });
+  process.kill(srv.proc.pid, 'SIGHUP');
+  await waitFor(() => /retiring \(reload\)/.test(srv.stderr()), { what: 'the old worker retiring', timeout: 20000 });
+  await waitFor(() => /bus: worker \d+ \(slot 1\) linked/.test(srv.stderr()), { what: 'the new worker on the bus', timeout: 20000 });
+  // Generation 1 (the only one accepting now): another observer and publisher.
+  const y = v1(url);
+  await y.opened;
+  const p1 = await plain();
+  for (let i = 0; i < 50; i++) {
+    p0.send(`old ${i}`);
+    p1.send(`new ${i}`);
+  }
+  await waitFor(() => pos(x).length === 101 && pos(y).length >= 100, { what: 'both observers got every message', timeout: 10000 });
+  const seq = pos(x);
+  assert.equal(new Set(seq.map((m) => m.epoch)).size, 1, 'one epoch');
+  for (let i = 1; i < seq.length; i++) assert.equal(seq[i].offset, seq[i - 1].offset + 1, `contiguous at ${i}: ${JSON.stringify(seq.slice(i - 1, i + 1))}`);
+  assert.deepEqual(pos(y), seq.slice(1), 'the new worker\'s observer saw the same sequence');
+  // The grace ends: the old worker's clients get 1012; x resumes on the new worker.
+  const code = await new Promise((res) => x.ws.once('close', res));
+  assert.equal(code, 1012);
+  p1.send('while x was away');
+  await waitFor(() => pos(y).length === 101, { what: 'the message while x was away' });
+  const back = v1(url, [`tina4.resume.${x.last.epoch}.${x.last.offset}`]);
+  await back.opened;
+  await waitFor(() => back.welcome && pos(back).length === 1, { what: 'the resume' });
+  assert.equal(back.welcome.join, 'resumed');
+  assert.deepEqual(pos(back), pos(y).slice(100), 'the one missed message, at its position');
+  for (const c of [y, back]) await c.close();
+  p1.close();
   await srv.stop();
 });
