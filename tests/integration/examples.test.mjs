@@ -3,7 +3,7 @@
 // driven by the real `ws` client against the real programs.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { open, postJson, startServer } from './helpers.mjs';
+import { oneProcess, open, postJson, startServer } from './helpers.mjs';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)$/;
 
@@ -126,7 +126,7 @@ describe('section 5: private', () => {
 
 describe('section 6: announcements (broadcast)', () => {
   const ctx = withServer('announcements');
-  test('joins, messages and leaves reach everyone with online_count', async () => {
+  test('joins, messages and leaves reach everyone with online_count', oneProcess('exact counts at each join: another worker\'s join reaches the count over the bus a moment later'), async () => {
     const a = await open(ctx.srv.wsUrl('/ws/announcements'));
     // the joiner hears its own join, already counted
     assert.deepEqual(await a.nextJson(), { type: 'system', message: 'A new user joined', online_count: 1 });
@@ -187,7 +187,7 @@ describe('section 6: secure (close)', () => {
 
 describe('section 7: rooms', () => {
   const ctx = withServer('rooms');
-  test('rooms are isolated; joins/leaves carry the room and online count', async () => {
+  test('rooms are isolated; joins/leaves carry the room and online count', oneProcess('exact online counts at each join: another worker\'s join reaches the count over the bus a moment later'), async () => {
     const g1 = await open(ctx.srv.wsUrl('/ws/chat/general'));
     assert.deepEqual(await g1.nextJson(), {
       type: 'system',

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, client, open, startServer } from './helpers.mjs';
+import { ROOT, client, oneProcess, open, startServer } from './helpers.mjs';
 import { binary } from '../lib/server.mjs';
 
 // The files of the guide: [path, text] in the order they appear.
@@ -104,7 +104,7 @@ test('section 9: an HTTP call pushes a notification to the user\'s connection', 
   await c.close();
 });
 
-test('sections 8 and 11: the chat page and its WebSocket (names, typing to the others)', async () => {
+test('sections 8 and 11: the chat page and its WebSocket (names, typing to the others)', oneProcess('exact online counts at each join: another worker\'s join reaches the count over the bus a moment later'), async () => {
   const page = await fetch(ctx.srv.url('/livechat/general'));
   assert.equal(page.status, 200);
   assert.match(await page.text(), /Chat room: general/);
@@ -122,7 +122,7 @@ test('sections 8 and 11: the chat page and its WebSocket (names, typing to the o
   await b.close();
 });
 
-test('section 13: the exercise\'s chat room, joined, named, chatting, left', async () => {
+test('section 13: the exercise\'s chat room, joined, named, chatting, left', oneProcess('exact online counts at each join: another worker\'s join reaches the count over the bus a moment later'), async () => {
   const page = await fetch(ctx.srv.url('/room/test'));
   assert.equal(page.status, 200);
   assert.match(await page.text(), /<h1>Room: test<\/h1>/);
