@@ -14,22 +14,11 @@ int t4__hist_body_build(t4__buf *out, const char *src, unsigned char opcode, con
     return len ? t4__buf_append(out, data, len) : 0;
 }
 
-static int field(const char **p, const char *end, const char **f, size_t *n, size_t max)
-{
-    const char *sp = memchr(*p, ' ', (size_t)(end - *p));
-    if (!sp || sp == *p || (size_t)(sp - *p) > max)
-        return -1;
-    *f = *p;
-    *n = (size_t)(sp - *p);
-    *p = sp + 1;
-    return 0;
-}
-
 int t4__hist_pos_parse(const char *msg, size_t len, t4__hist_pos *p)
 {
     const char *s = msg, *end = msg + len, *f;
     size_t n;
-    if (field(&s, end, &f, &n, 16) != 0 || n != 16)
+    if (t4__pres_field(&s, end, &f, &n, 16) != 0 || n != 16)
         return -1;
     uint64_t e = 0;
     for (size_t i = 0; i < 16; i++) {
@@ -43,8 +32,8 @@ int t4__hist_pos_parse(const char *msg, size_t len, t4__hist_pos *p)
             return -1;
         e = e << 4 | d;
     }
-    if (!e || field(&s, end, &f, &n, 20) != 0 || t4__pres_parse_uint(f, n, UINT64_MAX, &p->offset) != 0 ||
-        !p->offset)
+    if (!e || t4__pres_field(&s, end, &f, &n, 20) != 0 ||
+        t4__pres_parse_uint(f, n, UINT64_MAX, &p->offset) != 0 || !p->offset)
         return -1;
     p->epoch = e;
     p->body = s;
@@ -52,35 +41,25 @@ int t4__hist_pos_parse(const char *msg, size_t len, t4__hist_pos *p)
     return 0;
 }
 
-static int alnum(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-            return 0;
-    }
-    return 1;
-}
-
 int t4__hist_body_parse(const char *body, size_t len, size_t max_path, t4__hist_msg *m)
 {
     const char *p = body, *end = body + len, *f;
     size_t n;
     uint64_t v;
-    if (field(&p, end, &f, &n, 32) != 0 || !t4__pres_valid_id(f, n))
+    if (t4__pres_field(&p, end, &f, &n, 32) != 0 || !t4__pres_valid_id(f, n))
         return -1;
     memcpy(m->src, f, n);
     m->src[n] = '\0';
-    if (field(&p, end, &f, &n, 1) != 0 || (f[0] != '1' && f[0] != '2'))
+    if (t4__pres_field(&p, end, &f, &n, 1) != 0 || (f[0] != '1' && f[0] != '2'))
         return -1;
     m->opcode = (unsigned char)(f[0] - '0');
-    if (field(&p, end, &f, &n, 32) != 0 || (!(n == 1 && f[0] == '-') && !alnum(f, n)))
+    if (t4__pres_field(&p, end, &f, &n, 32) != 0 || (!(n == 1 && f[0] == '-') && !t4__pres_alnum(f, n)))
         return -1;
     if (n == 1 && f[0] == '-')
         n = 0;
     memcpy(m->exclude, f, n);
     m->exclude[n] = '\0';
-    if (field(&p, end, &f, &n, 20) != 0 || t4__pres_parse_uint(f, n, max_path, &v) != 0 || !v)
+    if (t4__pres_field(&p, end, &f, &n, 20) != 0 || t4__pres_parse_uint(f, n, max_path, &v) != 0 || !v)
         return -1;
     if ((size_t)(end - p) < v || p[0] != '/')
         return -1;

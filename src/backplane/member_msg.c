@@ -13,28 +13,6 @@ int t4__member_msg_build(t4__buf *out, const char *src, const char *conn, const 
     return info ? t4__buf_append(out, info, strlen(info)) : 0;
 }
 
-/* The next space-terminated field of [*p, end) into f (at most max chars). */
-static int field(const char **p, const char *end, const char **f, size_t *n, size_t max)
-{
-    const char *sp = memchr(*p, ' ', (size_t)(end - *p));
-    if (!sp || sp == *p || (size_t)(sp - *p) > max)
-        return -1;
-    *f = *p;
-    *n = (size_t)(sp - *p);
-    *p = sp + 1;
-    return 0;
-}
-
-static int alnum(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-            return 0;
-    }
-    return 1;
-}
-
 int t4__member_msg_parse(const char *msg, size_t len, size_t max_path, t4__member_msg *m)
 {
     const char *p = msg, *end = msg + len, *f;
@@ -44,15 +22,15 @@ int t4__member_msg_parse(const char *msg, size_t len, size_t max_path, t4__membe
         return -1;
     m->kind = msg[0];
     p += 2;
-    if (field(&p, end, &f, &n, 32) != 0 || !t4__pres_valid_id(f, n))
+    if (t4__pres_field(&p, end, &f, &n, 32) != 0 || !t4__pres_valid_id(f, n))
         return -1;
     memcpy(m->src, f, n);
     m->src[n] = '\0';
-    if (field(&p, end, &f, &n, 32) != 0 || !alnum(f, n))
+    if (t4__pres_field(&p, end, &f, &n, 32) != 0 || !t4__pres_alnum(f, n))
         return -1;
     memcpy(m->conn, f, n);
     m->conn[n] = '\0';
-    if (field(&p, end, &f, &n, 20) != 0 || t4__pres_parse_uint(f, n, max_path, &plen) != 0)
+    if (t4__pres_field(&p, end, &f, &n, 20) != 0 || t4__pres_parse_uint(f, n, max_path, &plen) != 0)
         return -1;
     if ((size_t)(end - p) < plen || plen == 0 || p[0] != '/')
         return -1;

@@ -20,6 +20,27 @@ int t4__pres_parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
     return 0;
 }
 
+int t4__pres_field(const char **p, const char *end, const char **f, size_t *n, size_t max)
+{
+    const char *sp = memchr(*p, ' ', (size_t)(end - *p));
+    if (!sp || sp == *p || (size_t)(sp - *p) > max)
+        return -1;
+    *f = *p;
+    *n = (size_t)(sp - *p);
+    *p = sp + 1;
+    return 0;
+}
+
+bool t4__pres_alnum(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+            return false;
+    }
+    return true;
+}
+
 bool t4__pres_valid_id(const char *id, size_t n)
 {
     if (n == 0 || n > T4__PRES_ID_MAX)

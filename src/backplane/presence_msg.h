@@ -40,6 +40,12 @@ typedef struct {
 int t4__pres_parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out);
 /* 1 to 32 hex digits. */
 bool t4__pres_valid_id(const char *id, size_t n);
+/* Shared by the backplane's text messages (presence, members, history):
+ * the next space-terminated field of [*p, end), 1 to max bytes, into f / n,
+ * *p moved past its space (0, or -1 with nothing moved); and whether s is
+ * ASCII letters and digits only. */
+int t4__pres_field(const char **p, const char *end, const char **f, size_t *n, size_t max);
+bool t4__pres_alnum(const char *s, size_t n);
 /* Returns 0 (m filled) or -1 (malformed). */
 int t4__pres_msg_parse(const char *msg, size_t len, size_t max_path, t4__pres_msg *m);
 /* A path field of a presence hash (a snapshot): starts with '/', at most
