@@ -5,6 +5,7 @@
  * Frames: body length u32 | type u8 | body (host byte order: both ends are
  * the same program on the same machine).
  *   HELLO  slot u32 | pid u32 | generation u32   first frame on every link
+ *   RETIRE (empty)   a reload's grace is over: the sender owns no path any more
  *   MSG    opcode u8 | exclude[32] (all zero: none) | path_len u32 | path | payload
  *   COUNT  count u64 | path            the sender's count on path (absolute)
  *   RESET  (empty)                     forget my counts and members (a snapshot follows)
@@ -48,7 +49,17 @@
 #define READ_MIN 65536
 #define EXCL_LEN T4__ID_LEN
 
-enum { F_HELLO = 1, F_MSG = 2, F_COUNT = 3, F_RESET = 4, F_MEMBER = 5, F_FWD = 6, F_PMSG = 7, F_HIST = 8 };
+enum {
+    F_HELLO = 1,
+    F_MSG = 2,
+    F_COUNT = 3,
+    F_RESET = 4,
+    F_MEMBER = 5,
+    F_FWD = 6,
+    F_PMSG = 7,
+    F_HIST = 8,
+    F_RETIRE = 9
+};
 
 /* One encoded frame, shared by the writes to every peer. */
 typedef struct {
@@ -65,6 +76,7 @@ typedef struct blink {
     int slot;     /* the peer's slot; -1 until an accepted link says hello */
     pid_t pid;    /* the peer's process */
     uint32_t gen; /* the peer's generation (from its hello, on an accepted link) */
+    bool retired; /* the peer said RETIRE: it positions no more paths */
     uint8_t *rbuf;
     size_t rlen, rcap;
     struct blink *prev, *next; /* every link, for t4__bus_stop */
@@ -82,6 +94,7 @@ static struct {
     int slot, nslots;
     int own_lo, own_hi; /* the slots of this worker's generation: [own_lo, own_hi) */
     uint32_t gen;       /* this worker's generation (0, then +1 per reload) */
+    bool retired;       /* our reload grace is over: the newer generation owns the paths */
     char token[T4__BUS_TOKEN_LEN + 1];
     int lfd;
     uv_poll_t lpoll;
@@ -465,6 +478,9 @@ static void handle(blink *l, uint8_t type, const uint8_t *p, size_t n)
     case F_MEMBER:
         handle_member(l, p, n);
         break;
+    case F_RETIRE:
+        l->retired = true;
+        break;
     default:
         link_close(l, "unknown frame type");
     }
@@ -721,6 +737,18 @@ void t4__bus_unlisten(void)
     if (!bus.active || bus.unlistened)
         return;
     bus.unlistened = true;
+    /* The grace is over: the newer generation owns every path from now on.
+     * RETIRE follows every positioned message we sent on each link, so a
+     * peer holds our whole sequence when it takes over; a message forwarded
+     * to us meanwhile is forwarded on to the new owner (t4__ws_deliver_bus). */
+    bus.retired = true;
+    for (int i = 0; i < bus.nslots; i++) {
+        frame *f = bus.out[i] ? frame_new(F_RETIRE, 0) : NULL;
+        if (f) {
+            link_send(bus.out[i], f, true);
+            frame_release(f);
+        }
+    }
     if (bus.lfd >= 0)
         uv_close((uv_handle_t *)&bus.lpoll, on_listener_closed);
 }
@@ -817,6 +845,11 @@ void t4__bus_publish_at(uint64_t epoch, uint64_t offset, const char *path, size_
     publish_all(F_PMSG, pos, path, path_len, opcode, data, len, exclude_id);
 }
 
+bool t4__bus_retired(void)
+{
+    return bus.active && bus.retired;
+}
+
 int t4__bus_owner(const char *path, size_t path_len)
 {
     if (!bus.active)
@@ -829,10 +862,13 @@ int t4__bus_owner(const char *path, size_t path_len)
     int group = bus.own_hi - bus.own_lo;
     uint64_t h = t4__bus_hash(path, path_len, T4__BUS_HASH_INIT) % (uint64_t)group;
     if (bus.nslots >= 2 * group) {
-        int older = (bus.own_lo == 0 ? group : 0) + (int)h;
-        const blink *in = bus.in[older], *out = bus.out[older];
-        if (in && in->gen < bus.gen && out && !out->closing && out->pid == in->pid)
-            return older;
+        /* The other generation's owner: while it is the older one and has
+         * not retired, or once we have retired and it is the newer one. */
+        int other = (bus.own_lo == 0 ? group : 0) + (int)h;
+        const blink *in = bus.in[other], *out = bus.out[other];
+        bool usable = in && out && !out->closing && out->pid == in->pid && !in->retired;
+        if (usable && (in->gen < bus.gen || (bus.retired && in->gen > bus.gen)))
+            return other;
     }
     int slot = bus.own_lo + (int)h;
     return slot == bus.slot ? -1 : slot;

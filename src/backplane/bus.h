@@ -28,8 +28,9 @@
 /* Returns 0 (also when this process is not a worker) or T4_EIO. */
 int t4__bus_start(uv_loop_t *loop, const t4_config *cfg);
 void t4__bus_stop(void);
-/* A worker retiring after a reload frees its name for the next generation
- * (its links stay until it stops). */
+/* A worker whose reload grace is over frees its name for the next
+ * generation (its links stay until it stops) and tells its peers it owns no
+ * path any more (RETIRE): the newer generation's owners take over. */
 void t4__bus_unlisten(void);
 bool t4__bus_active(void);
 /* The supervisor's token (T4__BUS_TOKEN_LEN hex chars) while active, else
@@ -57,6 +58,9 @@ static inline uint64_t t4__bus_hash(const void *p, size_t n, uint64_t h)
  * t4__bus_owner: the owner's slot, or -1 when it is this worker (or there
  * is no bus); t4__bus_owner_pid: its process (0: not linked yet). */
 int t4__bus_owner(const char *path, size_t path_len);
+/* Whether this worker's reload grace is over (t4__bus_unlisten): it owns no
+ * path any more, and passes on what is forwarded to it. */
+bool t4__bus_retired(void);
 pid_t t4__bus_owner_pid(const char *path, size_t path_len);
 /* To the owner (FWD): 0, or -1 when it cannot be reached now. */
 int t4__bus_forward(int slot, const char *path, size_t path_len, uint8_t opcode, const void *data, size_t len,

@@ -131,7 +131,13 @@ void t4__ws_deliver_bus(char kind, uint64_t epoch, uint64_t offset, const char *
 {
     t4__group *g = t4__group_find(path, len);
     if (kind == 'f') {
-        owner_deliver(path, len, opcode, data, dlen, exclude_id, false);
+        /* Forwarded to us as the owner. A worker whose reload grace is
+         * over owns nothing any more: it passes the message on to the newer
+         * generation's owner (only a retired worker does, so a message
+         * never goes back and forth). */
+        int owner = t4__bus_retired() ? t4__bus_owner(path, len) : -1;
+        if (owner < 0 || t4__bus_forward(owner, path, len, opcode, data, dlen, exclude_id) != 0)
+            owner_deliver(path, len, opcode, data, dlen, exclude_id, false);
         return;
     }
     if (kind == 'h') {
