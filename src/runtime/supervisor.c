@@ -403,25 +403,9 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
         return T4__SERVE_HERE;
     static slot *slots; /* static: a worker's copy stays reachable, not a leak */
     supervisor sv = {.cfg = cfg, .fd = -1, .hooks = hooks};
-    int rc = t4__listener_bind(cfg->host, cfg->port, &sv.fd, &sv.port);
-    if (rc != 0)
-        return rc;
-    free(slots);
-    slots = sv.slots = calloc(2 * (size_t)cfg->workers, sizeof *sv.slots);
-    if (!slots) {
-        close(sv.fd);
-        return T4_ENOMEM;
-    }
-    if (t4__random_id(bus_token) != 0) {
-        close(sv.fd);
-        return T4_EIO;
-    }
-    bus_token[T4__BUS_TOKEN_LEN] = '\0';
-    t4__symbols_load(); /* once, for every worker's crash reports (a restart stays fast) */
-    print_banner(cfg, sv.port);
-    t4_log(T4_LOG_INFO, "supervisor %d: %d worker(s) on %s:%d (SIGHUP %s)", (int)getpid(), cfg->workers,
-           cfg->host, sv.port, hooks ? "rebuilds and reloads" : "reloads the TLS certificate");
-
+    /* Blocked (and taken with sigtimedwait below) before the port opens: a
+     * SIGTERM sent as soon as the port answers must stop us gracefully, not
+     * kill us by its default action. */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -430,6 +414,23 @@ int t4__supervise(t4_config *cfg, volatile sig_atomic_t *stop_flag)
     sigaddset(&set, SIGUSR1); /* a worker's watchdog: "kill me, I am stuck" */
     sigaddset(&set, SIGHUP);  /* reload */
     sigprocmask(SIG_BLOCK, &set, &sv.old_mask);
+    int rc = t4__listener_bind(cfg->host, cfg->port, &sv.fd, &sv.port);
+    if (rc == 0) {
+        free(slots);
+        slots = sv.slots = calloc(2 * (size_t)cfg->workers, sizeof *sv.slots);
+        rc = !slots ? T4_ENOMEM : t4__random_id(bus_token) != 0 ? T4_EIO : 0;
+        if (rc != 0)
+            close(sv.fd);
+    }
+    if (rc != 0) {
+        sigprocmask(SIG_SETMASK, &sv.old_mask, NULL);
+        return rc;
+    }
+    bus_token[T4__BUS_TOKEN_LEN] = '\0';
+    t4__symbols_load(); /* once, for every worker's crash reports (a restart stays fast) */
+    print_banner(cfg, sv.port);
+    t4_log(T4_LOG_INFO, "supervisor %d: %d worker(s) on %s:%d (SIGHUP %s)", (int)getpid(), cfg->workers,
+           cfg->host, sv.port, hooks ? "rebuilds and reloads" : "reloads the TLS certificate");
 
     for (int i = 0; i < cfg->workers; i++)
         if (spawn(&sv, i))

@@ -557,6 +557,14 @@ int t4_run(const t4_config *cfg_in)
     t4__input_set_limit(s->cfg.max_input_memory);
     t4__output_set_limit(s->cfg.max_output_memory);
     int rc = t4__protocols.start(s);
+    /* SIGINT and SIGTERM wait (blocked) from before the port opens until
+     * their handlers are in place: a stop sent as soon as the port answers
+     * is then a graceful one, not death by the default action. */
+    sigset_t stop_signals, old_mask;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
     if (rc == 0)
         rc = start_listening(s);
     if (rc == 0) {
@@ -577,6 +585,7 @@ int t4_run(const t4_config *cfg_in)
         s->sigint.data = s->sigterm.data = s;
         uv_signal_start(&s->sigint, on_signal, SIGINT);
         uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL); /* a pending stop is delivered to them now */
         t4__tls_sighup_start(&s->loop); /* SIGHUP (a worker: from the supervisor) reloads the certificate */
         t4__worker_attach(&s->loop, &s->cfg); /* a worker: the supervisor's reload signals */
         uv_timer_init(&s->loop, &s->shutdown_timer);
@@ -602,6 +611,8 @@ int t4_run(const t4_config *cfg_in)
         t4__listener_flush_log(&s->listener, uv_now(&s->loop), true);
         over_limit_flush(uv_now(&s->loop), true);
         t4_log(T4_LOG_INFO, "stopped");
+    } else {
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     }
 
     pthread_mutex_lock(&srv_lock);

@@ -139,3 +139,27 @@ test('SIGINT to the supervisor stops every worker too, exit 0', async () => {
   assert.match(srv.stderr(), /received SIGINT: stopping 2 worker\(s\)/);
   for (const w of workers) assert.ok(!alive(w), `worker ${w} is gone`);
 });
+
+test('SIGTERM or SIGINT as soon as the port answers is a graceful stop (exit 0), with workers and with one process', async () => {
+  const net = await import('node:net');
+  const { freePort } = await import('../lib/server.mjs');
+  const answers = (port) => new Promise((res) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => { s.destroy(); res(true); });
+    s.once('error', () => res(false));
+  });
+  for (const [workers, signal] of [['2', 'SIGTERM'], ['2', 'SIGINT'], ['1', 'SIGTERM']]) {
+    for (let i = 0; i < 8; i++) {
+      const port = await freePort();
+      const proc = spawn(binary(SERVER), [], {
+        env: { ...process.env, TINA4_HOST: '127.0.0.1', TINA4_PORT: String(port), TINA4_WORKERS: workers },
+        stdio: 'ignore',
+      });
+      const exited = new Promise((res) => proc.once('exit', (code, sig) => res({ code, sig })));
+      await waitFor(() => answers(port), { interval: 2, what: `port ${port}` });
+      proc.kill(signal); // at once: the supervisor may still be starting its workers
+      const r = await exited;
+      assert.deepEqual(r, { code: 0, sig: null }, `TINA4_WORKERS=${workers}, ${signal} right after start, run ${i}`);
+    }
+  }
+});
