@@ -174,8 +174,9 @@ static int parse_args(t4__fp *p, t4__fexpr *e)
 static int number_lit(t4__fp *p, const t4__ftok *t, t4__fexpr *e)
 {
     errno = 0;
-    long long v = strchr(t->s, '.') ? 0 : strtoll(t->s, NULL, 10);
-    if (strchr(t->s, '.') || errno == ERANGE) {
+    bool real = strpbrk(t->s, ".eE") != NULL; /* a fraction or an exponent */
+    long long v = real ? 0 : strtoll(t->s, NULL, 10);
+    if (real || errno == ERANGE) {
         double d = strtod(t->s, NULL);
         if (!isfinite(d)) {
             return t4__fp_fail(p, t, "number out of range: %s", t->s);

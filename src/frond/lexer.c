@@ -199,6 +199,16 @@ static int lex_expr(L *l, int mode, size_t open_at)
                     k++;
                 }
             }
+            /* An exponent, as Twig writes it (1.5e+3, 2E-4; 1e3 too). */
+            if (k < rest && (p[k] == 'e' || p[k] == 'E')) {
+                size_t d = k + 1 < rest && (p[k + 1] == '+' || p[k + 1] == '-') ? k + 2 : k + 1;
+                if (d < rest && p[d] >= '0' && p[d] <= '9') {
+                    k = d;
+                    while (k < rest && p[k] >= '0' && p[k] <= '9') {
+                        k++;
+                    }
+                }
+            }
             rc = emit(l, T4F_NUMBER, p, k, l->i);
             l->i += k;
         } else if (c == '"' || c == '\'') {

@@ -122,6 +122,7 @@ struct t4__conn {
     uint64_t last_read; /* uv_now of the last bytes read */
     uint64_t turn;      /* the loop turn turn_requests counts for */
     uint32_t turn_requests;
+    uint32_t turn_output; /* bytes its requests queued in that turn (saturating) */
     t4__conn *next_deferred;
     uint64_t last_write;        /* uv_now of the last output progress */
     uint64_t deadline;          /* kind-specific timeout, ms (0 = none) */

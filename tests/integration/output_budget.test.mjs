@@ -89,6 +89,30 @@ for (const b of builds) {
   });
 }
 
+for (const b of builds) {
+  // The same attack with every setting at its default (budgets of 256 MiB
+  // each): what bounds memory then is the per-connection pause (256 KiB of
+  // queued output) and the per-turn allowance, not the budgets. 1 MiB per
+  // connection, as before, would hold over 100 MiB here.
+  test(`100 pipelining clients that never read, default settings: well under 1 MiB per attacker (${b.name})`, oneProcess('it reads the RSS of one process'), async (t) => {
+    const srv = await startServer(path.join(b.dir, 'bench/tina4-bench-server'), {
+      env: { ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:exitcode=86:quarantine_size_mb=4' },
+    });
+    t.after(() => srv.stop());
+    assert.match(await get(srv.port, '/js/frond.js'), /^HTTP\/1.1 200/);
+    const idle = rssKib(srv.proc.pid);
+    const r = await runAttack(srv, 100, 5);
+    t.diagnostic(`idle RSS ${idle} KiB, ${JSON.stringify(r)}`);
+    assert.equal(r.error, undefined, `the canary failed: ${r.error}`);
+    // Per attacker: 64 KiB of requests waiting + at most 256 KiB and one
+    // response queued + allocator slack.
+    const bound = idle + (b.asan ? 96 : 64) * 1024;
+    assert.ok(r.peak_rss_kib <= bound, `peak RSS ${r.peak_rss_kib} KiB over ${bound} KiB`);
+    assert.ok(r.canary_p50_ms <= (b.asan ? 100 : 20), `canary median ${r.canary_p50_ms} ms`);
+    assert.match(await get(srv.port, '/js/frond.js'), /^HTTP\/1.1 200/);
+  });
+}
+
 test('TINA4_MAX_OUTPUT_MEMORY: a WebSocket that is behind is closed with 1013 while the budget is spent', async (t) => {
   const srv = await startServer('bench/tina4-bench-server', {
     env: { TINA4_MAX_OUTPUT_MEMORY: '1M', TINA4_WS_MAX_BACKPRESSURE: '64M', TINA4_WS_MAX_MESSAGE: '4M' },

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Review: a pipelining client whose responses pile up past 1 MiB makes the
+// Review: a pipelining client whose responses pile up past 256 KiB makes the
 // server stop reading (dispatch(): t4__conn_read_stop). The rest of the next
 // request then waits in the server's kernel buffer, unread by the server's own
 // choice, yet t4__http_tick() keeps counting TINA4_HTTP_HEADER_TIMEOUT from the
