@@ -253,6 +253,8 @@ typedef struct t4_config {
     unsigned tls_handshake_timeout;   /* TINA4_TLS_HANDSHAKE_TIMEOUT, 10 s      */
     bool tls_no_ktls;                 /* TINA4_TLS_KTLS=false: never ask for kernel TLS */
     unsigned reload_grace;            /* TINA4_RELOAD_GRACE, 1 s: old workers' WebSockets get 1012 after it */
+    size_t http_max_backpressure;     /* TINA4_HTTP_MAX_BACKPRESSURE, 256 KiB: queued output past which
+                                         a connection's next request waits */
 } t4_config;
 
 /* Loads `.env` from the working directory (the real environment wins) and

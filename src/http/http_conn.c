@@ -34,11 +34,6 @@ struct t4__http_state {
     t4__chunked chunk;
 };
 
-/* A connection with this much output queued gets no further request
- * processed until it drains (a client pipelining faster than it reads). A
- * quarter MiB keeps a pipelining client's socket full; more would only let
- * clients that never read hold more of our memory. */
-#define PIPELINE_OUT_LIMIT (256 * 1024)
 /* Requests of one connection handled in one loop turn; the rest wait for the
  * next turn, so 8000 tiny pipelined requests in one write cannot hold the loop
  * (and every other client) for a hundred milliseconds. */
@@ -95,7 +90,11 @@ static bool output_paused(const t4__conn *c)
         return true;
     if (c->out_bytes == 0)
         return false;
-    return c->out_bytes > PIPELINE_OUT_LIMIT || t4__output_over();
+    /* TINA4_HTTP_MAX_BACKPRESSURE (256 KiB): a client pipelining faster than
+     * it reads gets no further request processed until this drains. A
+     * quarter MiB keeps a reading client's socket full; more would only let
+     * clients that never read hold more of our memory. */
+    return c->out_bytes > t4__srv->cfg.http_max_backpressure || t4__output_over();
 }
 
 static void t4__http_reset_clock(t4__conn *c)

@@ -38,6 +38,8 @@ void t4__config_defaults(t4_config *c)
         c->ws_idle_timeout = 60000;
     if (!c->ws_max_backpressure)
         c->ws_max_backpressure = 4 * 1024 * 1024;
+    if (!c->http_max_backpressure)
+        c->http_max_backpressure = 256 * 1024;
     if (!c->ws_compression_min)
         c->ws_compression_min = 128;
     if (!c->ws_close_timeout)
@@ -276,6 +278,7 @@ int t4_config_from_env(t4_config *c)
     bad |= parse_seconds("TINA4_WS_PING_INTERVAL", &c->ws_ping_interval);
     bad |= parse_seconds("TINA4_WS_IDLE_TIMEOUT", &c->ws_idle_timeout);
     bad |= parse_size("TINA4_WS_MAX_BACKPRESSURE", &c->ws_max_backpressure);
+    bad |= parse_size("TINA4_HTTP_MAX_BACKPRESSURE", &c->http_max_backpressure);
     bad |= parse_seconds("TINA4_WS_CLOSE_TIMEOUT", &c->ws_close_timeout);
     bad |= parse_bool("TINA4_WS_COMPRESSION", &c->ws_compression);
     bad |= parse_size("TINA4_WS_COMPRESSION_MIN", &c->ws_compression_min);

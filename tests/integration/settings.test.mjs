@@ -227,6 +227,55 @@ test('TINA4_HTTP_HEADER_TIMEOUT also bounds a client that stops reading its resp
   assert.ok(took >= 900 && took < 4500, `dropped ${took} ms after its output stalled (timeout 1 s)`);
 });
 
+// A client with a 4 KiB receive buffer pipelines 200 requests for 64 KiB
+// each and never reads; after a second, how many did the server answer?
+// TINA4_HTTP_MAX_BACKPRESSURE bounds it: what the kernel's socket buffers
+// took, plus the setting, plus one response.
+function pipelinedAnswered(port) {
+  const py = `
+import socket, sys, time, json, urllib.request
+port = int(sys.argv[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
+s.sendall(b"GET /api/big?n=65536 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" * 200)
+last = -1
+for _ in range(40):  # until the count settles (it stops growing for 0.3 s)
+    time.sleep(0.3)
+    n = json.load(urllib.request.urlopen("http://127.0.0.1:%d/api/big/served" % port))["served"]
+    if n == last:
+        break
+    last = n
+print(n)
+s.close()
+`;
+  const r = spawnSync('python3', ['-c', py, String(port)], { encoding: 'utf8', timeout: 30000 });
+  if (r.status !== 0) throw new Error(`python: ${r.stderr}`);
+  return Number(r.stdout.trim());
+}
+
+test('TINA4_HTTP_MAX_BACKPRESSURE: a pipelining client that does not read gets only that much answered ahead', oneProcess('it counts one process\'s answers'), async (t) => {
+  const small = await startServer('tests/servers/api_server', { env: { TINA4_HTTP_MAX_BACKPRESSURE: '64K' } });
+  let fewer;
+  try {
+    fewer = pipelinedAnswered(small.port);
+  } finally {
+    await small.stop();
+  }
+  const large = await startServer('tests/servers/api_server', { env: { TINA4_HTTP_MAX_BACKPRESSURE: '8M' } });
+  let more;
+  try {
+    more = pipelinedAnswered(large.port);
+  } finally {
+    await large.stop();
+  }
+  t.diagnostic(`answered ahead of a reader that never reads: ${fewer} with 64K, ${more} with 8M`);
+  // 64 KiB responses: 64K allows one or two past what the kernel's socket
+  // buffers took (loopback autotuning: ~3 MB here), 8M about 128 more.
+  assert.ok(more >= fewer + 64, `8M answered ${more}, 64K answered ${fewer}`);
+  assert.ok(fewer < 120, `64K answered ${fewer} requests of 64 KiB ahead of a client that does not read`);
+});
+
 test('TINA4_SHUTDOWN_TIMEOUT bounds a shutdown held up by a client that does not read', async (t) => {
   const SIZE = 64 * 1024 * 1024; // more than loopback buffers hold
   const dir = mkdtempSync(path.join(tmpdir(), 't4-shut-'));

@@ -381,6 +381,35 @@ static void body(t4_req *req, t4_res *res)
 }
 T4_POST("/api/body", body)
 
+/* /api/big?n=BYTES answers that many bytes and counts the answers, which
+ * /api/big/served reports: how many requests of a pipelining client that
+ * does not read the server processed. */
+static long big_served;
+static void big(t4_req *req, t4_res *res)
+{
+    const char *q = t4_req_query(req, "n");
+    size_t n = q ? (size_t)strtoul(q, NULL, 10) : 0;
+    if (n > 4 * 1024 * 1024)
+        n = 4 * 1024 * 1024;
+    char *b = malloc(n ? n : 1);
+    if (!b) {
+        t4_res_send(res, 500, "text/plain", "oom", 3);
+        return;
+    }
+    memset(b, 'b', n);
+    big_served++;
+    t4_res_send(res, 200, "application/octet-stream", b, n);
+    free(b);
+}
+T4_GET("/api/big", big)
+
+static void big_served_count(t4_req *req, t4_res *res)
+{
+    (void)req;
+    t4_res_json(res, 200, json_pack("{s:I}", "served", (json_int_t)big_served));
+}
+T4_GET("/api/big/served", big_served_count)
+
 static void count(t4_req *req, t4_res *res)
 {
     const char *p = t4_req_query(req, "path");
