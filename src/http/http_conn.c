@@ -132,10 +132,16 @@ static void t4__http_tick(t4__conn *c, uint64_t now)
     }
 }
 
-static void serve_frond_js(t4_res *res)
+/* The embedded browser client, with the validators and conditional answers
+ * of a public file (static_bytes.c). */
+static void serve_frond_js(t4__conn *c, const t4__http_head *h, t4_res *res)
 {
-    t4_res_header(res, "Cache-Control", "public, max-age=3600");
-    t4_res_send(res, 200, "text/javascript; charset=utf-8", t4__frond_js, t4__frond_js_len);
+    static t4__static_bytes js; /* the loop thread's; made on first use */
+    if (!js.data)
+        t4__static_bytes_init(&js, t4__frond_js, t4__frond_js_len, "text/javascript; charset=utf-8");
+    const char *cc = t4__srv->cfg.static_cache_control;
+    t4__static_serve_bytes(c, h, &js, cc ? cc : "public, max-age=3600", res->keep_alive, res->head_only);
+    res->sent = true;
 }
 
 /* Runs the handler for one complete request. body may be NULL. */
@@ -196,7 +202,7 @@ static void dispatch(t4__conn *c, const t4__http_head *h, char *body, size_t bod
         }
     } else if (m == T4__MATCH_NONE && (strcmp(path, "/js/frond.js") == 0) &&
                (t4__slice_eq(h->method, "GET") || head_only)) {
-        serve_frond_js(&res);
+        serve_frond_js(c, h, &res);
     } else if (m == T4__MATCH_METHOD) {
         t4_res_header(&res, "Allow", allow);
         t4_res_text(&res, 405, "405 Method Not Allowed\n");

@@ -78,6 +78,21 @@ int t4__static_evaluate(const t4__http_head *h, bool get, const char *etag, int6
  * nothing, when there is no such file (the caller answers 404). */
 bool t4__static_serve(t4__conn *c, const t4__http_head *h, const char *path, size_t plen, bool keep_alive,
                       bool head_only);
+/* An in-memory representation served like a file (static_bytes.c): a
+ * strong ETag from its bytes, Last-Modified from the file they were built
+ * into, and the same preconditions, 304, 412 and Range as a public file. */
+typedef struct t4__static_bytes {
+    const void *data;
+    size_t size;
+    const char *mime;
+    int64_t mtime;
+    char etag[T4__ETAG_MAX];
+    char modified[32];
+} t4__static_bytes;
+void t4__static_bytes_init(t4__static_bytes *b, const void *data, size_t size, const char *mime);
+/* Answers a GET or HEAD (head_only) for it. */
+void t4__static_serve_bytes(t4__conn *c, const t4__http_head *h, const t4__static_bytes *b,
+                            const char *cache_control, bool keep_alive, bool head_only);
 /* The connection's queue drained: queue the next part of the file (or
  * finish); release the file's state when the connection goes. */
 void t4__static_on_drain(t4__conn *c);

@@ -405,6 +405,35 @@ describe('validators and 304', () => {
   });
 });
 
+describe('the embedded /js/frond.js answers like a file', () => {
+  const JS = readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '../../js/frond.js'));
+  test('validators, 304, 412, ranges and HEAD', async () => {
+    const first = await request('/js/frond.js');
+    assert.equal(first.status, 200);
+    assert.ok(first.body.equals(JS));
+    const etag = first.headers.etag;
+    assert.match(etag, /^"[0-9a-f]+-[0-9a-f]{16}"$/);
+    assert.ok(first.headers['last-modified']);
+    assert.equal((await request('/js/frond.js')).headers.etag, etag, 'the same bytes, the same tag');
+    assert.equal((await request('/js/frond.js', { 'If-None-Match': etag })).status, 304);
+    assert.equal((await request('/js/frond.js', { 'If-Match': '"nope"' })).status, 412);
+    assert.equal((await request('/js/frond.js', { 'If-Match': `W/${etag}` })).status, 412);
+    assert.equal((await request('/js/frond.js', { 'If-Match': etag })).status, 200);
+    assert.equal((await request('/js/frond.js', { 'If-Unmodified-Since': 'Mon, 01 Jan 2001 00:00:00 GMT' })).status, 412);
+    const future = new Date(Date.now() + 86400e3).toUTCString();
+    assert.equal((await request('/js/frond.js', { 'If-Modified-Since': future })).status, 200, 'a date in the future is ignored');
+    const part = await request('/js/frond.js', { Range: 'bytes=5-14' });
+    assert.equal(part.status, 206);
+    assert.ok(part.body.equals(JS.subarray(5, 15)));
+    assert.equal(part.headers['content-range'], `bytes 5-14/${JS.length}`);
+    assert.equal((await request('/js/frond.js', { Range: `bytes=${JS.length}-` })).status, 416);
+    const head = await request('/js/frond.js', {}, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+    assert.equal(Number(head.headers['content-length']), JS.length);
+  });
+});
+
 describe('ranges', () => {
   const n = BIG.length;
   const cases = [
