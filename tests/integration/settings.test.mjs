@@ -227,7 +227,7 @@ test('TINA4_HTTP_HEADER_TIMEOUT also bounds a client that stops reading its resp
   assert.ok(took >= 900 && took < 4500, `dropped ${took} ms after its output stalled (timeout 1 s)`);
 });
 
-// A client with a 4 KiB receive buffer pipelines 200 requests for 64 KiB
+// A client with a 4 KiB receive buffer pipelines 400 requests for 64 KiB
 // each and never reads; after a second, how many did the server answer?
 // TINA4_HTTP_MAX_BACKPRESSURE bounds it: what the kernel's socket buffers
 // took, plus the setting, plus one response.
@@ -238,7 +238,7 @@ port = int(sys.argv[1])
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(("127.0.0.1", port))
-s.sendall(b"GET /api/big?n=65536 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" * 200)
+s.sendall(b"GET /api/big?n=65536 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" * 400)
 last = -1
 for _ in range(40):  # until the count settles (it stops growing for 0.3 s)
     time.sleep(0.3)
