@@ -321,12 +321,7 @@ static size_t t4__http_process(t4__conn *c, char *data, size_t len)
             return 0;
         }
         if (!st) {
-            if (c->turn != t4__srv->turn) {
-                c->turn = t4__srv->turn;
-                c->turn_requests = 0;
-                c->turn_output = 0;
-            }
-            if (c->turn_requests >= REQUESTS_PER_TURN || c->turn_output >= OUTPUT_PER_TURN) {
+            if (t4__conn_turn_spent(c, REQUESTS_PER_TURN, OUTPUT_PER_TURN)) {
                 t4__conn_defer_input(c); /* the rest on the next turn */
                 return 0;
             }

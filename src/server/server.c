@@ -140,6 +140,27 @@ void t4__conn_defer_input(t4__conn *c)
     uv_idle_start(&t4__srv->resume_idle, on_resume_idle);
 }
 
+bool t4__conn_turn_spent(t4__conn *c, unsigned max_items, size_t max_output)
+{
+    if (c->turn != t4__srv->turn) {
+        c->turn = t4__srv->turn;
+        c->turn_requests = 0;
+        c->turn_fanout = 0;
+        c->turn_output = 0;
+    }
+    return c->turn_requests >= max_items || c->turn_output >= max_output ||
+           c->turn_fanout >= T4__FANOUT_PER_TURN;
+}
+
+void t4__conn_charge_fanout(size_t n)
+{
+    t4__conn *c = t4__srv->current;
+    if (!c || c->turn != t4__srv->turn)
+        return; /* not handling input, or its counters are from an older turn */
+    size_t sum = (size_t)c->turn_fanout + n;
+    c->turn_fanout = sum > UINT16_MAX ? UINT16_MAX : (uint16_t)sum;
+}
+
 static void unlink_deferred(t4__conn *c)
 {
     for (t4__conn **p = &t4__srv->deferred; *p; p = &(*p)->next_deferred) {

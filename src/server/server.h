@@ -115,14 +115,15 @@ struct t4__conn {
     uint32_t q_head, q_len, q_cap;
     uint32_t q_inflight; /* bytes handed to an in-flight uv_write */
     t4__outq_item q_inline[T4__OUTQ_INLINE];
-    size_t out_bytes;   /* queued and not yet written */
-    uint64_t bytes_in;  /* bytes read so far (the minimum data rate's measure) */
-    uint64_t rate_t0;   /* start of the current minimum-rate window (0: none) */
-    uint64_t rate_b0;   /* bytes_in at rate_t0 */
-    uint64_t last_read; /* uv_now of the last bytes read */
-    uint64_t turn;      /* the loop turn turn_requests counts for */
-    uint32_t turn_requests;
-    uint32_t turn_output; /* bytes its requests queued in that turn (saturating) */
+    size_t out_bytes;       /* queued and not yet written */
+    uint64_t bytes_in;      /* bytes read so far (the minimum data rate's measure) */
+    uint64_t rate_t0;       /* start of the current minimum-rate window (0: none) */
+    uint64_t rate_b0;       /* bytes_in at rate_t0 */
+    uint64_t last_read;     /* uv_now of the last bytes read */
+    uint64_t turn;          /* the loop turn the three counters below are for */
+    uint16_t turn_requests; /* requests or frames handled in that turn */
+    uint16_t turn_fanout;   /* messages its handlers queued to other connections (saturating) */
+    uint32_t turn_output;   /* bytes its requests queued for itself (saturating) */
     t4__conn *next_deferred;
     uint64_t last_write;        /* uv_now of the last output progress */
     uint64_t deadline;          /* kind-specific timeout, ms (0 = none) */
@@ -223,6 +224,16 @@ void t4__conn_process_input(t4__conn *c);
  * stops reading; the rest of its input is processed on the next turn, so one
  * client's pipelined flood cannot hold the loop. */
 void t4__conn_defer_input(t4__conn *c);
+/* The share: whether c, about to handle one more request or frame, has had
+ * its share of this loop turn: max_items handled, max_output bytes queued
+ * for itself, or T4__FANOUT_PER_TURN messages queued to other connections by
+ * its handlers (a broadcast to 1000 costs 1000). Resets the counters at a
+ * new turn. The caller then defers the rest of c's input. */
+#define T4__FANOUT_PER_TURN 32768
+bool t4__conn_turn_spent(t4__conn *c, unsigned max_items, size_t max_output);
+/* Charges n deliveries to the connection whose input is being handled (a
+ * handler's broadcast); nothing when none is (a push from a thread). */
+void t4__conn_charge_fanout(size_t n);
 /* Bytes of input buffers this connection holds (c->in, a body, a message). */
 size_t t4__conn_input_held(const t4__conn *c);
 /* Pause/resume reading. */

@@ -127,6 +127,8 @@ nomem:
     r = n ? n : T4_ENOMEM;
     n = r;
 done:
+    if (n > 0)
+        t4__conn_charge_fanout((size_t)n); /* the sender's share of this turn */
     variant_free(&raw);
     variant_free(&v1);
     free(v1buf);
