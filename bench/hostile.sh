@@ -8,6 +8,9 @@
 #  - budget holders: 8 uploads of ~2 MB and 8 frames of ~1 MB trickling a
 #    byte every 5 s against a 16 MiB input budget, while a well-behaved client
 #    sends 10 bodies and 10 messages of 200 KB; prints how many succeeded.
+#  - broadcast flood: one client writes one-byte messages into a room of 200
+#    subscribers as fast as TCP takes them while the canary echoes; prints
+#    the canary's latencies and the server's peak RSS and CPU.
 #
 #   bench/hostile.sh [BUILD_DIR] [CONNECTIONS] [SECONDS]     (default: build 100 8)
 # Run it on an otherwise idle machine: the canary measures scheduling too.
@@ -40,4 +43,9 @@ kill "$pid"; wait "$pid" 2>/dev/null || true
 pid=$(run TINA4_MAX_INPUT_MEMORY=16M)
 echo "budget holders (input budget 16 MiB):"
 echo "  $(python3 "$root/tests/integration/hostile/hold_budget.py" "$port" 8 2000000 8 1000000 10 200000 5)"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+
+pid=$(run)
+echo "broadcast flood (one client, one-byte messages into a room of 200):"
+echo "  $(python3 "$root/tests/integration/hostile/fanout_flood.py" "$port" "$pid" 200 "$secs")"
 kill "$pid"; wait "$pid" 2>/dev/null || true
