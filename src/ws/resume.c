@@ -7,6 +7,7 @@
  * in the same loop turn as the join, so nothing can slip in between: no
  * gap, no duplicate.
  */
+#include "server/output_budget.h"
 #include "util/log.h"
 #include "ws/v1.h"
 #include "ws/ws.h"
@@ -37,8 +38,19 @@ static void read_offer(const t4__http_head *h, t4__v1_offer *o)
     }
 }
 
-/* Queues a replayed message: past the backpressure limit on purpose (what
- * is replayed is bounded by the history itself). */
+/* What replaying entries from+1 .. from+count queues for one connection:
+ * payloads plus a v1 head and a frame header each. */
+static size_t replay_bytes(t4__hist *hist, uint64_t from, long long count)
+{
+    size_t sum = 0;
+    for (long long i = 1; i <= count; i++)
+        sum += t4__hist_at(hist, from + (uint64_t)i)->len + T4__V1_MAX_HEAD + 14;
+    return sum;
+}
+
+/* Queues a replayed message: past the per-send backpressure check on purpose
+ * (t4__ws_resume_join bounds the whole replay by TINA4_WS_MAX_BACKPRESSURE
+ * first, so a queue never holds more than that). */
 static int replay_one(t4_ws *ws, uint64_t epoch, const t4__hist_entry *e)
 {
     char head[T4__V1_MAX_HEAD];
@@ -86,6 +98,31 @@ void t4__ws_resume_join(t4_ws *ws, const t4__http_head *h)
     } else if (hist && o.history) {
         count = (long long)(o.history < hist->count ? o.history : hist->count);
         from = hist->last - (uint64_t)count;
+    }
+    /* A replay queues a copy per joiner, so it is bounded like any output:
+     * a client asking for history and never reading must not multiply
+     * memory. With the server's output budget spent, the join is answered
+     * 1013 (try again later). A replay larger than one connection may have
+     * queued (TINA4_WS_MAX_BACKPRESSURE) is cut to the newest messages that
+     * fit: a fresh join gets fewer than it asked for, a resume becomes a
+     * gap (the client is told it missed too much, and reloads). */
+    if (count > 0 && t4__output_over()) {
+        t4__ws_fail(ws, 1013, "server busy: try again later");
+        return;
+    }
+    size_t cap = t4__srv->cfg.ws_max_backpressure, bytes = count > 0 ? replay_bytes(hist, from, count) : 0;
+    if (bytes > cap) {
+        if (ws->join == T4_WS_JOIN_RESUMED) {
+            ws->join = T4_WS_JOIN_GAP;
+            from = hist->last;
+            count = 0;
+        } else {
+            while (count > 0 && bytes > cap) { /* drop the oldest until the rest fits */
+                from++;
+                count--;
+                bytes -= t4__hist_at(hist, from)->len + T4__V1_MAX_HEAD + 14;
+            }
+        }
     }
     static const char *const kind[] = {"fresh", "resumed", "gap"};
     char *welcome = NULL;

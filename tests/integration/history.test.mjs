@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
+import net from 'node:net';
 import { binary, startServer } from '../lib/server.mjs';
 
 const BENCH = 'bench/tina4-bench-server';
@@ -107,6 +108,82 @@ test('the OPEN handler tells a fresh join from a resume and from a gap (t4_ws_jo
   assert.equal(JSON.parse(g.msgs[0].slice(1)).join, 'gap');
   assert.equal(g.msgs[1], '.joined:gap');
   for (const c of [a, n, b, g]) c.ws.close();
+});
+
+test('a replay is output: cut to TINA4_WS_MAX_BACKPRESSURE (newest first), a resume past it is a gap, a spent budget is 1013', async (t) => {
+  const srv = await startServer(BENCH, { env: { TINA4_WS_MAX_BACKPRESSURE: '64K' } });
+  t.after(() => srv.stop());
+  const body = 'y'.repeat(200);
+  const pub = await open(srv.wsUrl('/history/cap'), ['tina4.v1']);
+  for (let i = 1; i <= 1000; i++) pub.ws.send(`${i} ${body}`); // ~200 KB kept, 3 times the limit
+  await until(() => pub.msgs.length === 1001, 'the publisher hears all 1000');
+  const last = positioned(pub.msgs[1000]);
+  // Asking for all 1000: the newest that fit in 64 KiB, in order, ending at the last.
+  const h = await open(srv.wsUrl('/history/cap'), ['tina4.v1', 'tina4.history.1000']);
+  await until(() => h.msgs.length >= 1 && h.msgs.length === 1 + JSON.parse(h.msgs[0].slice(1)).count, 'the cut replay');
+  const w = JSON.parse(h.msgs[0].slice(1));
+  assert.equal(w.join, 'fresh');
+  assert.ok(w.count > 100 && w.count < 330, `${w.count} of 1000 replayed under a 64 KiB limit`);
+  const got = h.msgs.slice(1).map(positioned);
+  assert.equal(got[got.length - 1].offset, last.offset, 'the newest message is the last replayed');
+  assert.ok(got.every((m, i) => i === 0 || m.offset === got[i - 1].offset + 1), 'contiguous, in order');
+  assert.equal(w.offset, got[0].offset - 1, 'the welcome says where the replay starts');
+  // Resuming from the start would need all 1000: told it is a gap instead.
+  const r = await open(srv.wsUrl('/history/cap'), ['tina4.v1', `tina4.resume.${last.epoch}.1`]);
+  await until(() => r.msgs.length >= 1, 'the welcome');
+  await sleep(100);
+  assert.equal(JSON.parse(r.msgs[0].slice(1)).join, 'gap');
+  assert.equal(r.msgs.length, 1, 'nothing replayed with a gap');
+  // A short resume still replays.
+  const ok = await open(srv.wsUrl('/history/cap'), ['tina4.v1', `tina4.resume.${last.epoch}.${last.offset - 5}`]);
+  await until(() => ok.msgs.length === 6, 'five replayed');
+  assert.equal(JSON.parse(ok.msgs[0].slice(1)).join, 'resumed');
+  for (const c of [pub, h, r, ok]) c.ws.close();
+});
+
+test('a history join while the output budget is spent is closed with 1013, not queued', async (t) => {
+  const srv = await startServer(BENCH, { env: { TINA4_MAX_OUTPUT_MEMORY: '1M' } });
+  t.after(() => srv.stop());
+  const pub = await open(srv.wsUrl('/history/spent'), ['tina4.v1']);
+  pub.ws.send('kept');
+  await until(() => pub.msgs.length === 2, 'kept');
+  // Clients that pipeline requests and never read hold the output budget
+  // (each up to TINA4_HTTP_MAX_BACKPRESSURE once the kernel's buffers are full).
+  const holders = [];
+  for (let i = 0; i < 12; i++) {
+    const s = net.connect(srv.port, '127.0.0.1');
+    s.on('error', () => {});
+    s.on('connect', () => { s.pause(); s.write('GET /js/frond.js HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(1500)); });
+    holders.push(s);
+  }
+  await until(() => /TINA4_MAX_OUTPUT_MEMORY \(1048576 bytes\) is spent/.test(srv.stderr()), 'the budget spent', 15000);
+  // Until the holders' kernel buffers are full the budget comes and goes: a
+  // join that arrives while it is free is served (its replay arrives), and is
+  // tried again; one that arrives while it is spent must get 1013.
+  const attempt = () => new Promise((resolve, reject) => {
+    const ws = new WebSocket(srv.wsUrl('/history/spent'), ['tina4.v1', 'tina4.history.10']);
+    const got = [];
+    ws.on('message', (d) => {
+      got.push(String(d));
+      if (got.some((m) => m.startsWith('p'))) ws.terminate(); // served: the budget was free
+    });
+    ws.on('close', (code) => resolve({ code, got }));
+    ws.on('error', reject);
+  });
+  let closed;
+  for (const deadline = Date.now() + 20000; Date.now() < deadline;) {
+    closed = await attempt();
+    if (!closed.got.some((m) => m.startsWith('p'))) break;
+    await sleep(200);
+  }
+  assert.equal(closed.code, 1013);
+  assert.ok(closed.got.every((m) => !m.startsWith('p')), 'nothing replayed');
+  // A join that asks for no history is not refused.
+  const plain = await open(srv.wsUrl('/history/spent'), ['tina4.v1']);
+  await until(() => plain.msgs.length === 1, 'the welcome');
+  for (const s of holders) s.destroy();
+  plain.ws.close();
+  pub.ws.close();
 });
 
 test('TINA4_WS_HISTORY_MEMORY bounds all history; the oldest goes first', async (t) => {
