@@ -11,6 +11,9 @@
 #  - broadcast flood: one client writes one-byte messages into a room of 200
 #    subscribers as fast as TCP takes them while the canary echoes; prints
 #    the canary's latencies and the server's peak RSS and CPU.
+#  - history herd: 200 clients join a room of 10 000 kept messages at once,
+#    each asking for all of them and reading nothing; prints the canary's
+#    latencies and the server's peak RSS (bounded by the output budget).
 #
 #   bench/hostile.sh [BUILD_DIR] [CONNECTIONS] [SECONDS]     (default: build 100 8)
 # Run it on an otherwise idle machine: the canary measures scheduling too.
@@ -48,4 +51,9 @@ kill "$pid"; wait "$pid" 2>/dev/null || true
 pid=$(run)
 echo "broadcast flood (one client, one-byte messages into a room of 200):"
 echo "  $(python3 "$root/tests/integration/hostile/fanout_flood.py" "$port" "$pid" 200 "$secs")"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+
+pid=$(run TINA4_MAX_OUTPUT_MEMORY=16M)
+echo "history herd (200 joiners asking for 10 000 messages each, never reading; output budget 16 MiB):"
+echo "  $(python3 "$root/tests/integration/hostile/history_herd.py" "$port" "$pid" 200 10000)"
 kill "$pid"; wait "$pid" 2>/dev/null || true
