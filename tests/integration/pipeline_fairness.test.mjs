@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startServer } from '../lib/server.mjs';
+import { oneProcess, startServer } from '../lib/server.mjs';
 import { RawClient, textFrame } from '../conformance/lib/ws.mjs';
 
 test('8192 pipelined requests in one write: all answered, the loop stays responsive', async (t) => {
@@ -111,7 +111,7 @@ async function floodRoom(t, srv, room, nsubs, frames) {
   return rtts.length;
 }
 
-test('6000 tiny messages in one write: all delivered, 256 frames per loop turn', async (t) => {
+test('6000 tiny messages in one write: all delivered, 256 frames per loop turn', oneProcess('it counts one loop\'s turns'), async (t) => {
   const srv = await startServer('bench/tina4-bench-server');
   t.after(() => srv.stop());
   // 21 recipients: 126 000 deliveries, 4 turns' worth of fan-out; the frame
@@ -121,7 +121,7 @@ test('6000 tiny messages in one write: all delivered, 256 frames per loop turn',
   assert.ok(n >= 10, `only ${n} canary round trips while the flood was delivered`);
 });
 
-test('600 messages into a room of 1000: all delivered, fan-out bounded per loop turn', async (t) => {
+test('600 messages into a room of 1000: all delivered, fan-out bounded per loop turn', oneProcess('it counts one loop\'s turns: with workers the room is split and the other half arrives over the bus'), async (t) => {
   const srv = await startServer('bench/tina4-bench-server');
   t.after(() => srv.stop());
   // 600 600 deliveries: at most T4__FANOUT_PER_TURN (32768) per turn makes
