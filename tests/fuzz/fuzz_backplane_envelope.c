@@ -32,13 +32,7 @@
 #include "util/buf.h"
 #include "ws/utf8.h"
 
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c)) {                                                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                            \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "check.h"
 
 static bool same(const void *a, size_t an, const void *b, size_t bn)
 {

@@ -32,13 +32,7 @@
 #include "frond/frond.h"
 #include "tina4.h"
 
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c)) {                                                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                            \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "check.h"
 
 static const char ctx_json[] =
     "{\"name\": \"Ann\", \"html\": \"<b>\\\"x\\\" & 'y'</b><script>alert(1)</script>\","

@@ -33,13 +33,7 @@
 #include "ws/deflate.h"
 #include "ws/handshake.h"
 
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c)) {                                                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                            \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "check.h"
 
 /* ------------------------------------------------------------------ */
 /* reference SHA-1 (FIPS 180-4) and base64                              */

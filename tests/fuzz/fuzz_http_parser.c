@@ -22,11 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c))                                                                                            \
-            abort();                                                                                         \
-    } while (0)
+#include "check.h"
 
 static void check_slice(t4__slice s, const char *lo, const char *hi)
 {

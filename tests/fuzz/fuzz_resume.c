@@ -24,13 +24,7 @@
 
 #include "ws/v1.h"
 
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c)) {                                                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                            \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "check.h"
 
 /* The reference: digits of one base, counted and bounded without a shortcut. */
 static bool ref_number(const char *p, size_t n, int base, uint64_t *v)

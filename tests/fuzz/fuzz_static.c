@@ -33,13 +33,7 @@
 #include "http/parser.h"
 #include "http/static.h"
 
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c)) {                                                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                            \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "check.h"
 
 /* ------------------------------------------------------------------ */
 /* paths                                                                */

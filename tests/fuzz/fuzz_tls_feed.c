@@ -28,13 +28,7 @@
 
 #include "tls/session.h"
 
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c)) {                                                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                            \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "check.h"
 
 static SSL_CTX *ctx;
 

@@ -23,13 +23,7 @@
 #include "ws/frame.h"
 #include "ws/utf8.h"
 
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c)) {                                                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                            \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "check.h"
 
 /* ------------------------------------------------------------------ */
 /* references (independent of the code under test)                     */
