@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 
-from wsraw import WsClient, cpu_seconds, vm_rss_kib
+from wsraw import WsClient, cpu_seconds, run_canary
 
 
 def attacker(port, batch, stop, socks):
@@ -63,39 +63,12 @@ def main():
             t.start()
         time.sleep(seconds + 1)
         os._exit(0)
-    rtts = []
-    peak = 0
-    end = time.monotonic() + seconds
-    i = 0
-    while time.monotonic() < end:
-        t0 = time.monotonic()
-        msg = ("canary %d" % i).encode()
-        canary.send_text(msg)
-        try:
-            got = canary.recv_message(timeout=20)
-        except OSError as e:  # a stall past 20 s (or a close) is the worst outcome: report it
-            print(json.dumps({"error": "canary: %s" % e, "peak_rss_kib": max(peak, vm_rss_kib(pid))}))
-            return
-        if got != msg:
-            raise SystemExit("canary got %r, expected %r" % (got, msg))
-        rtts.append((time.monotonic() - t0) * 1000)
-        peak = max(peak, vm_rss_kib(pid))
-        i += 1
-        time.sleep(max(0, 0.1 - (time.monotonic() - t0)))
-    peak = max(peak, vm_rss_kib(pid))
-    rtts.sort()
-    print(json.dumps({
-        "connections": nconn,
-        "server_cpu_s": round(cpu_seconds(pid) - cpu0, 2),
-        "peak_rss_kib": peak,
-        "canary_n": len(rtts),
-        "canary_p50_ms": round(rtts[len(rtts) // 2], 2),
-        "canary_max_ms": round(rtts[-1], 2),
-        "canary_p99_ms": round(rtts[int(len(rtts) * 0.99) - 1], 2),
-    }))
+    result = run_canary(port, pid, seconds, canary=canary)
+    if "error" not in result:
+        result = {"connections": nconn, "server_cpu_s": round(cpu_seconds(pid) - cpu0, 2), **result}
+    print(json.dumps(result))
     os.kill(child, 9)
     os.waitpid(child, 0)
-    canary.close()
 
 
 if __name__ == "__main__":

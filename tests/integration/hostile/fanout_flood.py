@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from wsraw import WsClient, cpu_seconds, frame, vm_rss_kib
+from wsraw import WsClient, cpu_seconds, frame, run_canary
 
 
 def read_all(sel, stop, got):
@@ -65,35 +65,10 @@ def main():
     child = os.fork()
     if child == 0:
         attack(port, seconds)
-    canary = WsClient(port, "/echo")
-    rtts = []
-    peak = 0
     cpu0 = cpu_seconds(pid)
-    end = time.monotonic() + seconds
-    i = 0
-    while time.monotonic() < end:
-        t0 = time.monotonic()
-        canary.send_text(b"c%d" % i)
-        try:
-            canary.recv_message(timeout=30)
-        except OSError as e:
-            print(json.dumps({"error": "canary: %s" % e}))
-            break
-        rtts.append((time.monotonic() - t0) * 1000)
-        peak = max(peak, vm_rss_kib(pid))
-        i += 1
-        time.sleep(max(0, 0.1 - (time.monotonic() - t0)))
-    rtts.sort()
-    print(json.dumps({
-        "subs": nsubs,
-        "canary_n": len(rtts),
-        "canary_p50_ms": round(rtts[len(rtts) // 2], 2),
-        "canary_p99_ms": round(rtts[int(len(rtts) * 0.99) - 1], 2),
-        "canary_max_ms": round(rtts[-1], 2),
-        "peak_rss_kib": peak,
-        "server_cpu_s": round(cpu_seconds(pid) - cpu0, 2),
-        "subscriber_bytes": got[0],
-    }))
+    result = run_canary(port, pid, seconds)
+    print(json.dumps({"subs": nsubs, "server_cpu_s": round(cpu_seconds(pid) - cpu0, 2),
+                      "subscriber_bytes": got[0], **result}))
     os.kill(child, 9)
     os.waitpid(child, 0)
     stop.set()

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from wsraw import WsClient, cpu_seconds, frame, vm_rss_kib
+from wsraw import WsClient, cpu_seconds, frame, run_canary
 
 
 def joiner(port, history, out):
@@ -50,28 +50,9 @@ def main():
     threads = [threading.Thread(target=joiner, args=(port, history, socks)) for _ in range(joiners)]
     for t in threads:
         t.start()
-    rtts = []
-    peak = 0
-    end = time.monotonic() + 5
-    i = 0
-    while time.monotonic() < end:
-        t0 = time.monotonic()
-        canary.send_text(b"c%d" % i)
-        canary.recv_message(timeout=30)
-        rtts.append((time.monotonic() - t0) * 1000)
-        peak = max(peak, vm_rss_kib(pid))
-        i += 1
-        time.sleep(max(0, 0.05 - (time.monotonic() - t0)))
-    rtts.sort()
-    print(json.dumps({
-        "joiners": joiners,
-        "history": history,
-        "canary_n": len(rtts),
-        "canary_p50_ms": round(rtts[len(rtts) // 2], 2),
-        "canary_max_ms": round(rtts[-1], 2),
-        "peak_rss_kib": peak,
-        "server_cpu_s": round(cpu_seconds(pid) - cpu0, 2),
-    }))
+    result = run_canary(port, pid, 5, period=0.05, canary=canary)
+    print(json.dumps({"joiners": joiners, "history": history,
+                      "server_cpu_s": round(cpu_seconds(pid) - cpu0, 2), **result}))
 
 
 if __name__ == "__main__":

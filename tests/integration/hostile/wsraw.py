@@ -113,3 +113,41 @@ def cpu_seconds(pid):
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except OSError:
         return 0.0
+
+
+def run_canary(port, pid, seconds, period=0.1, canary=None):
+    """A well-behaved client beside an attack: a WebSocket echo on /echo every
+    `period` seconds for `seconds`, sampling the server's VmRSS after each.
+    `canary`: a client connected before the attack began (else one is made).
+
+    Returns a dict: canary_n, canary_p50_ms, canary_p99_ms, canary_max_ms and
+    peak_rss_kib; with "error" instead of the latencies when the canary's
+    connection failed or stalled past 20 s (the worst outcome: reported)."""
+    canary = canary or WsClient(port, "/echo")
+    rtts = []
+    peak = 0
+    end = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        msg = b"canary %d" % i
+        canary.send_text(msg)
+        try:
+            got = canary.recv_message(timeout=20)
+        except OSError as e:
+            return {"error": "canary: %s" % e, "peak_rss_kib": max(peak, vm_rss_kib(pid))}
+        if got != msg:
+            raise SystemExit("canary got %r, expected %r" % (got, msg))
+        rtts.append((time.monotonic() - t0) * 1000)
+        peak = max(peak, vm_rss_kib(pid))
+        i += 1
+        time.sleep(max(0, period - (time.monotonic() - t0)))
+    canary.close()
+    rtts.sort()
+    return {
+        "canary_n": len(rtts),
+        "canary_p50_ms": round(rtts[len(rtts) // 2], 2),
+        "canary_p99_ms": round(rtts[max(0, int(len(rtts) * 0.99) - 1)], 2),
+        "canary_max_ms": round(rtts[-1], 2),
+        "peak_rss_kib": max(peak, vm_rss_kib(pid)),
+    }
