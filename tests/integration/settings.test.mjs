@@ -255,20 +255,16 @@ s.close()
 }
 
 test('TINA4_HTTP_MAX_BACKPRESSURE: a pipelining client that does not read gets only that much answered ahead', oneProcess('it counts one process\'s answers'), async (t) => {
-  const small = await startServer('tests/servers/api_server', { env: { TINA4_HTTP_MAX_BACKPRESSURE: '64K' } });
-  let fewer;
-  try {
-    fewer = pipelinedAnswered(small.port);
-  } finally {
-    await small.stop();
-  }
-  const large = await startServer('tests/servers/api_server', { env: { TINA4_HTTP_MAX_BACKPRESSURE: '8M' } });
-  let more;
-  try {
-    more = pipelinedAnswered(large.port);
-  } finally {
-    await large.stop();
-  }
+  const answeredWith = async (setting) => {
+    const srv = await startServer('tests/servers/api_server', { env: { TINA4_HTTP_MAX_BACKPRESSURE: setting } });
+    try {
+      return pipelinedAnswered(srv.port);
+    } finally {
+      await srv.stop();
+    }
+  };
+  const fewer = await answeredWith('64K');
+  const more = await answeredWith('8M');
   t.diagnostic(`answered ahead of a reader that never reads: ${fewer} with 64K, ${more} with 8M`);
   // 64 KiB responses: 64K allows one or two past what the kernel's socket
   // buffers took (loopback autotuning: ~3 MB here), 8M about 128 more.
